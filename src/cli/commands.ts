@@ -1,0 +1,110 @@
+/**
+ * The CLI's command table. Each command parses its own arguments (strictly: an unknown flag is an
+ * error) and returns the process exit code. Output goes through the `out`/`err` writers so tests can
+ * drive commands without spawning a process.
+ */
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { HearthError } from "../errors.ts";
+import { versionInfo } from "../version.ts";
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[], io: Io): Promise<number> | number;
+}
+
+/** Exit codes, documented in the README. */
+export const EXIT = {
+  OK: 0,
+  FAILURE: 1,
+  USAGE: 2,
+} as const;
+
+/** `parseArgs` that turns a bad flag into a usage error (exit code 2) instead of a crash. */
+export function parseStrict<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new HearthError("INVALID_ARGUMENT", (err as Error).message);
+  }
+}
+
+const version: Command = {
+  name: "version",
+  summary: "Print version, git commit, Bun version and build target",
+  usage: "hearth version [--json]",
+  run(args, io) {
+    const { values } = parseStrict({
+      args,
+      options: { help: { type: "boolean", short: "h" }, json: { type: "boolean" } },
+      strict: true,
+    });
+    if (values.help) {
+      io.out(`${this.usage}\n\n${this.summary}.\n\n  --json   machine-readable output\n`);
+      return EXIT.OK;
+    }
+    const info = versionInfo();
+    if (values.json) io.out(`${JSON.stringify(info)}\n`);
+    else io.out(`hearth ${info.version} (commit ${info.commit}, bun ${info.bun}, ${info.target})\n`);
+    return EXIT.OK;
+  },
+};
+
+export const COMMANDS: Command[] = [version];
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    "Hearth: a home-automation runtime for Raspberry Pi-class boards.",
+    "",
+    "Usage: hearth <command> [options]",
+    "",
+    "Commands:",
+    ...lines,
+    "",
+    "Run `hearth <command> --help` for a command's options.",
+    "",
+  ].join("\n");
+}
+
+/** Runs the CLI for `argv` (without the executable) and returns the exit code. */
+export async function runCli(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    const topic = name === "help" ? rest[0] : undefined;
+    const cmd = topic === undefined ? undefined : COMMANDS.find((c) => c.name === topic);
+    if (topic !== undefined && cmd === undefined) {
+      io.err(`hearth: unknown command "${topic}"\n\n${helpText()}`);
+      return EXIT.USAGE;
+    }
+    if (cmd) return cmd.run(["--help"], io);
+    io.out(helpText());
+    return name === undefined ? EXIT.USAGE : EXIT.OK;
+  }
+  if (name === "--version" || name === "-v") return version.run([], io);
+  const cmd = COMMANDS.find((c) => c.name === name);
+  if (!cmd) {
+    io.err(`hearth: unknown command "${name}"\n\n${helpText()}`);
+    return EXIT.USAGE;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof HearthError && err.code === "INVALID_ARGUMENT") {
+      io.err(`hearth ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\n`);
+      return EXIT.USAGE;
+    }
+    if (err instanceof HearthError) {
+      io.err(`hearth ${cmd.name}: ${err.code}: ${err.message}\n`);
+      return EXIT.FAILURE;
+    }
+    throw err;
+  }
+}

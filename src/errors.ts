@@ -1,0 +1,222 @@
+/**
+ * HearthError and the one catalogue of stable error codes.
+ *
+ * Every error Hearth throws on purpose is a HearthError whose `code` is listed here. Codes are part of
+ * the public contract (HTTP bodies, logs, plugin code): never rename one, only add. The README's
+ * error table lists them all; a test keeps the two in step.
+ */
+
+interface ErrorSpec {
+  /** HTTP status the admin API answers with. */
+  readonly httpStatus: number;
+  /** Whether trying the same thing again later may succeed. */
+  readonly retryable: boolean;
+  /** One line for the README's table. */
+  readonly description: string;
+}
+
+export const ERROR_CODES = {
+  INTERNAL_ERROR: {
+    httpStatus: 500,
+    retryable: false,
+    description: "An unexpected failure; the detail is in the log, never in the response.",
+  },
+  INVALID_ARGUMENT: {
+    httpStatus: 400,
+    retryable: false,
+    description: "A caller passed an argument of the wrong shape to a kernel API.",
+  },
+  CONFIG_NOT_FOUND: {
+    httpStatus: 500,
+    retryable: false,
+    description: "The configuration file named on the command line or in HEARTH_CONFIG does not exist.",
+  },
+  CONFIG_PARSE_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description: "The configuration file is not valid JSON or TOML.",
+  },
+  CONFIG_INVALID: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "A configuration value has the wrong type or range; `data.issues` names each path and source.",
+  },
+  BUS_INVALID_EVENT_TYPE: {
+    httpStatus: 400,
+    retryable: false,
+    description: "An event type is not `<domain>.<verb>` in snake_case segments.",
+  },
+  BUS_INVALID_PATTERN: {
+    httpStatus: 400,
+    retryable: false,
+    description: "A subscription pattern is not an event type, a `*` segment wildcard, or `*`.",
+  },
+  SERVICE_INVALID_NAME: {
+    httpStatus: 400,
+    retryable: false,
+    description: "A service name is not `<owner>.<action>` or `v<N>.<owner>.<action>`.",
+  },
+  SERVICE_OWNER_MISMATCH: {
+    httpStatus: 403,
+    retryable: false,
+    description: "A caller tried to register or remove a service under another owner's name.",
+  },
+  SERVICE_ALREADY_REGISTERED: {
+    httpStatus: 409,
+    retryable: false,
+    description: "A service with that exact name and version is already registered.",
+  },
+  SERVICE_NOT_FOUND: {
+    httpStatus: 404,
+    retryable: false,
+    description: "No service is registered under that name (or that version).",
+  },
+  SERVICE_INVALID_PARAMS: {
+    httpStatus: 422,
+    retryable: false,
+    description: "Service parameters failed the service's schema; `data.issues` has the zod issues.",
+  },
+  SERVICE_INVALID_RESULT: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "A service returned a result that fails its declared result schema (checked outside production).",
+  },
+  SERVICE_TIMEOUT: {
+    httpStatus: 504,
+    retryable: true,
+    description: "A service call did not finish within its timeout.",
+  },
+  SERVICE_CIRCUIT_OPEN: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      "The service's circuit breaker is open after repeated failures; try again after the cool-down.",
+  },
+  STATE_INVALID_KEY: {
+    httpStatus: 400,
+    retryable: false,
+    description: "A state key or pattern is empty, too long, or uses characters outside the allowed set.",
+  },
+  STATE_INVALID_VALUE: {
+    httpStatus: 400,
+    retryable: false,
+    description: "A state value is not plain JSON data (functions, cycles, class instances are refused).",
+  },
+  STORAGE_INVALID_NAMESPACE: {
+    httpStatus: 400,
+    retryable: false,
+    description: "A storage namespace is empty, too long, or uses characters outside `[A-Za-z0-9_.-]`.",
+  },
+  STORAGE_INVALID_KEY: {
+    httpStatus: 400,
+    retryable: false,
+    description: "A storage key is empty, too long, or uses characters outside the allowed set.",
+  },
+  STORAGE_INVALID_VALUE: {
+    httpStatus: 400,
+    retryable: false,
+    description: "A stored value must be a plain JSON object.",
+  },
+  STORAGE_VALUE_TOO_LARGE: {
+    httpStatus: 413,
+    retryable: false,
+    description: "A stored value's JSON is larger than the configured limit (`storage.maxValueBytes`).",
+  },
+  STORAGE_CLOSED: {
+    httpStatus: 503,
+    retryable: false,
+    description: "The storage was used after it was closed.",
+  },
+  STORAGE_CORRUPT: {
+    httpStatus: 500,
+    retryable: false,
+    description: "The database file failed SQLite's integrity check; Hearth refuses to start on it.",
+  },
+  STORAGE_SCHEMA_TOO_NEW: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "The database was written by a newer Hearth (its schema version is higher than this build knows).",
+  },
+  STORAGE_MIGRATION_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description: "A schema migration failed; it was rolled back and the database is unchanged.",
+  },
+  STORAGE_BACKUP_FAILED: {
+    httpStatus: 500,
+    retryable: true,
+    description: "Writing a backup copy of the database failed.",
+  },
+  MIRROR_FAILED: {
+    httpStatus: 500,
+    retryable: true,
+    description: "Mirroring a storage write into the state engine failed; the storage write was undone.",
+  },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface HearthErrorOptions {
+  /** Plain JSON detail for the caller (never secrets, never stack traces). */
+  data?: unknown;
+  /** The underlying error, kept for logs. */
+  cause?: unknown;
+  /** Overrides the catalogue's status for this one error. */
+  httpStatus?: number;
+  /** Overrides the catalogue's retryable flag for this one error. */
+  retryable?: boolean;
+}
+
+/** The shape of a HearthError on the wire (HTTP bodies, events, logs). */
+export interface HearthErrorJSON {
+  code: ErrorCode;
+  message: string;
+  data?: unknown;
+}
+
+/**
+ * An error with a stable, documented code.
+ *
+ * @example
+ * throw new HearthError("SERVICE_NOT_FOUND", `No service "${name}"`, { data: { name } });
+ */
+export class HearthError extends Error {
+  readonly code: ErrorCode;
+  readonly data: unknown;
+  readonly httpStatus: number;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options: HearthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const spec: ErrorSpec = ERROR_CODES[code];
+    this.name = "HearthError";
+    this.code = code;
+    this.data = options.data;
+    this.httpStatus = options.httpStatus ?? spec.httpStatus;
+    this.retryable = options.retryable ?? spec.retryable;
+  }
+
+  toJSON(): HearthErrorJSON {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+}
+
+/** True when `err` is a HearthError (optionally with the given code). */
+export function isHearthError(err: unknown, code?: ErrorCode): err is HearthError {
+  return err instanceof HearthError && (code === undefined || err.code === code);
+}
+
+/** The message of any thrown value, for logs; never throws. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return typeof err === "string" ? err : JSON.stringify(err);
+  } catch {
+    return String(err);
+  }
+}

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { LOG_LEVELS } from "../log/index.ts";
+
+const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
+const PLUGIN_NAME = /^[a-z][a-z0-9-]{0,63}$/;
+
+/** Always secret, whatever the config says. */
+export const BUILTIN_SECRET_NAMESPACES = ["auth", "secrets"] as const;
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().min(1),
+  pluginsDir: z.string().min(1).optional(),
+  http: z.strictObject({
+    host: z.string().min(1),
+    port: z.int().min(0).max(65535),
+  }),
+  shutdownTimeoutMs: z.int().min(100).max(600_000),
+  logLevel: z.enum(LOG_LEVELS as [string, ...string[]]),
+  storage: z.strictObject({
+    durable: z.boolean(),
+    flushIntervalMs: z.int().min(50).max(3_600_000),
+    maxValueBytes: z
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024),
+    secretNamespaces: z.array(z.string().regex(NAMESPACE, "a namespace of [A-Za-z0-9_.-], 1-64 chars")),
+  }),
+  plugins: z.record(
+    z.string().regex(PLUGIN_NAME, "a plugin name: lowercase letters, digits and '-', starting with a letter"),
+    z.strictObject({
+      enabled: z.boolean().default(true),
+      config: z.record(z.string(), z.unknown()).default({}),
+    }),
+  ),
+});
+
+/** Embedded defaults; `dataDir` is filled in at load time (it depends on the environment). */
+export const DEFAULTS = {
+  http: { host: "0.0.0.0", port: 8420 },
+  shutdownTimeoutMs: 10_000,
+  logLevel: "info",
+  storage: { durable: false, flushIntervalMs: 5000, maxValueBytes: 1024 * 1024, secretNamespaces: [] },
+  plugins: {},
+} as const;
+
+type EnvKind = "string" | "int" | "bool";
+
+/** Every environment variable Hearth reads, and the config path it sets. Environment beats the file. */
+export const ENV_VARS: readonly { name: string; path: string; kind: EnvKind }[] = [
+  { name: "HEARTH_DATA_DIR", path: "dataDir", kind: "string" },
+  { name: "HEARTH_PLUGINS_DIR", path: "pluginsDir", kind: "string" },
+  { name: "HEARTH_HTTP_HOST", path: "http.host", kind: "string" },
+  { name: "HEARTH_HTTP_PORT", path: "http.port", kind: "int" },
+  { name: "HEARTH_SHUTDOWN_TIMEOUT_MS", path: "shutdownTimeoutMs", kind: "int" },
+  { name: "HEARTH_LOG_LEVEL", path: "logLevel", kind: "string" },
+  { name: "HEARTH_STORAGE_DURABLE", path: "storage.durable", kind: "bool" },
+  { name: "HEARTH_STORAGE_FLUSH_INTERVAL_MS", path: "storage.flushIntervalMs", kind: "int" },
+];
+
+/**
+ * Turns an environment string into the type its key needs. A string that does not convert is
+ * returned as is, so validation reports it with the variable's name.
+ */
+export function convertEnv(raw: string, kind: EnvKind): unknown {
+  const v = raw.trim();
+  if (kind === "int") return /^-?\d+$/.test(v) ? Number(v) : raw;
+  if (kind === "bool") {
+    if (/^(1|true|yes|on)$/i.test(v)) return true;
+    if (/^(0|false|no|off)$/i.test(v)) return false;
+    return raw;
+  }
+  return raw;
+}

@@ -1,0 +1,52 @@
+import type { LogLevel } from "../log/types.ts";
+
+/** A plugin's entry under `plugins.<name>` in the config file. */
+export interface PluginConfigEntry {
+  enabled: boolean;
+  config: Record<string, unknown>;
+}
+
+/** The validated configuration every component reads. Paths are absolute. */
+export interface HearthConfig {
+  dataDir: string;
+  pluginsDir: string;
+  http: { host: string; port: number };
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+  storage: {
+    /** SQLite `synchronous=FULL`: each commit survives power loss, at a write cost. */
+    durable: boolean;
+    flushIntervalMs: number;
+    maxValueBytes: number;
+    /** Never mirrored into state, never shown by the API. `auth` and `secrets` are always included. */
+    secretNamespaces: string[];
+  };
+  plugins: Record<string, PluginConfigEntry>;
+}
+
+/** Where one value came from, for error messages. */
+export type ConfigSource = "default" | "command line" | `file ${string}` | `env ${string}`;
+
+export interface ConfigIssue {
+  /** Dot path (`http.port`), empty for the top level. */
+  path: string;
+  message: string;
+  source: ConfigSource;
+}
+
+export interface LoadConfigOptions {
+  /** Explicit config file (`--config`); must exist. Falls back to `HEARTH_CONFIG`, then discovery. */
+  file?: string;
+  /** Environment to read `HEARTH_*` from (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  /** Base for relative paths and file discovery (default `process.cwd()`). */
+  cwd?: string;
+  /** Highest-priority overrides (CLI flags such as `--data-dir`), as dot paths. */
+  overrides?: Record<string, unknown>;
+}
+
+export interface LoadedConfig {
+  config: HearthConfig;
+  /** The config file read, if any. */
+  file: string | undefined;
+}

@@ -1,0 +1,155 @@
+import { afterEach, beforeEach, describe, expect, it } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { HearthError } from "../../../../src/errors.ts";
+import { type ConfigIssue, loadConfig } from "../../../../src/kernel/config/index.ts";
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "hearth-config-"));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function issuesOf(fn: () => unknown): ConfigIssue[] {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(HearthError);
+    expect((err as HearthError).code).toBe("CONFIG_INVALID");
+    return ((err as HearthError).data as { issues: ConfigIssue[] }).issues;
+  }
+  throw new Error("expected loadConfig to throw");
+}
+
+describe("loadConfig", () => {
+  it("uses the embedded defaults when there is no file and no environment", () => {
+    const { config, file } = loadConfig({ env: {}, cwd: dir });
+    expect(file).toBeUndefined();
+    expect(config.dataDir).toBe(join(dir, "data"));
+    expect(config.pluginsDir).toBe(join(dir, "data", "plugins"));
+    expect(config.http).toEqual({ host: "0.0.0.0", port: 8420 });
+    expect(config.shutdownTimeoutMs).toBe(10_000);
+    expect(config.logLevel).toBe("info");
+    expect(config.storage.secretNamespaces).toEqual(["auth", "secrets"]);
+  });
+
+  it("takes dataDir from $STATE_DIRECTORY under systemd", () => {
+    const { config } = loadConfig({ env: { STATE_DIRECTORY: "/var/lib/hearth" }, cwd: dir });
+    expect(config.dataDir).toBe("/var/lib/hearth");
+  });
+
+  it("reads hearth.json from the working directory and merges it over the defaults", () => {
+    writeFileSync(join(dir, "hearth.json"), JSON.stringify({ http: { port: 9000 }, dataDir: "/srv/h" }));
+    const { config, file } = loadConfig({ env: {}, cwd: dir });
+    expect(file).toBe(join(dir, "hearth.json"));
+    expect(config.http).toEqual({ host: "0.0.0.0", port: 9000 });
+    expect(config.dataDir).toBe("/srv/h");
+  });
+
+  it("reads a TOML file", () => {
+    const path = join(dir, "custom.toml");
+    writeFileSync(path, 'logLevel = "debug"\n[http]\nport = 8500\n[plugins.zigbee]\nenabled = false\n');
+    const { config } = loadConfig({ file: path, env: {}, cwd: dir });
+    expect(config.logLevel).toBe("debug");
+    expect(config.http.port).toBe(8500);
+    expect(config.plugins.zigbee).toEqual({ enabled: false, config: {} });
+  });
+
+  it("lets HEARTH_* environment variables win over the file", () => {
+    writeFileSync(join(dir, "hearth.json"), JSON.stringify({ http: { port: 9000 }, logLevel: "warn" }));
+    const { config } = loadConfig({
+      env: { HEARTH_HTTP_PORT: "9100", HEARTH_STORAGE_DURABLE: "true", HEARTH_LOG_LEVEL: "error" },
+      cwd: dir,
+    });
+    expect(config.http.port).toBe(9100);
+    expect(config.storage.durable).toBe(true);
+    expect(config.logLevel).toBe("error");
+  });
+
+  it("lets command-line overrides win over the environment", () => {
+    const { config } = loadConfig({ env: { HEARTH_DATA_DIR: "/a" }, cwd: dir, overrides: { dataDir: "/b" } });
+    expect(config.dataDir).toBe("/b");
+  });
+
+  it("reports a bad environment value with the variable's name and the expected type", () => {
+    const issues = issuesOf(() => loadConfig({ env: { HEARTH_HTTP_PORT: "eighty" }, cwd: dir }));
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toBe("http.port");
+    expect(issues[0]?.source).toBe("env HEARTH_HTTP_PORT");
+    expect(issues[0]?.message).toContain("expected number");
+  });
+
+  it("reports a bad file value with its path and the file it came from", () => {
+    const path = join(dir, "hearth.json");
+    writeFileSync(path, JSON.stringify({ http: { port: 70000 }, shutdownTimeoutMs: "soon" }));
+    const issues = issuesOf(() => loadConfig({ env: {}, cwd: dir }));
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i]));
+    expect(byPath["http.port"]?.source).toBe(`file ${path}`);
+    expect(byPath.shutdownTimeoutMs?.message).toContain("expected number");
+  });
+
+  it("refuses unknown keys, naming each one", () => {
+    writeFileSync(join(dir, "hearth.json"), JSON.stringify({ htpp: { port: 1 }, http: { prot: 2 } }));
+    const paths = issuesOf(() => loadConfig({ env: {}, cwd: dir })).map((i) => i.path);
+    expect(paths).toContain("htpp");
+    expect(paths).toContain("http.prot");
+  });
+
+  it("refuses an unknown log level", () => {
+    const issues = issuesOf(() => loadConfig({ env: { HEARTH_LOG_LEVEL: "loud" }, cwd: dir }));
+    expect(issues[0]?.path).toBe("logLevel");
+  });
+
+  it("fails with CONFIG_PARSE_FAILED on malformed JSON", () => {
+    writeFileSync(join(dir, "hearth.json"), '{"http": {"port": 1,}');
+    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(
+      expect.objectContaining({ code: "CONFIG_PARSE_FAILED" }),
+    );
+  });
+
+  it("fails with CONFIG_PARSE_FAILED on malformed TOML", () => {
+    const path = join(dir, "hearth.toml");
+    writeFileSync(path, "[http\nport = = 3\n");
+    expect(() => loadConfig({ file: path, env: {}, cwd: dir })).toThrow(
+      expect.objectContaining({ code: "CONFIG_PARSE_FAILED" }),
+    );
+  });
+
+  it("fails with CONFIG_PARSE_FAILED when the file holds something other than an object", () => {
+    writeFileSync(join(dir, "hearth.json"), "[1, 2]");
+    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow(
+      expect.objectContaining({ code: "CONFIG_PARSE_FAILED" }),
+    );
+  });
+
+  it("fails with CONFIG_NOT_FOUND when an explicit file is missing", () => {
+    expect(() => loadConfig({ file: "nope.json", env: {}, cwd: dir })).toThrow(
+      expect.objectContaining({ code: "CONFIG_NOT_FOUND" }),
+    );
+  });
+
+  it("honours HEARTH_CONFIG as the explicit file", () => {
+    const path = join(dir, "elsewhere.json");
+    writeFileSync(path, JSON.stringify({ http: { host: "127.0.0.1" } }));
+    expect(loadConfig({ env: { HEARTH_CONFIG: path }, cwd: dir }).config.http.host).toBe("127.0.0.1");
+  });
+
+  it("adds configured secret namespaces to the built-in ones", () => {
+    writeFileSync(
+      join(dir, "hearth.json"),
+      JSON.stringify({ storage: { secretNamespaces: ["zigbee-keys"] } }),
+    );
+    expect(loadConfig({ env: {}, cwd: dir }).config.storage.secretNamespaces).toEqual([
+      "auth",
+      "secrets",
+      "zigbee-keys",
+    ]);
+  });
+
+  it("writes nothing, even when the configuration is invalid", () => {
+    writeFileSync(join(dir, "hearth.json"), JSON.stringify({ http: { port: -1 } }));
+    expect(() => loadConfig({ env: {}, cwd: dir })).toThrow();
+    expect(readdirSync(dir)).toEqual(["hearth.json"]);
+  });
+});
