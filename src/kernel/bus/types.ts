@@ -63,7 +63,11 @@ export interface EventBus {
    */
   publishOrdered<P>(type: string, payload?: P): Promise<void>;
   /** Patterns: exact type, `*` as a whole segment (`device.*`), or `*` alone for everything. */
-  subscribe<P = unknown>(pattern: string, handler: EventHandler<P>, options?: SubscribeOptions<P>): Unsubscribe;
+  subscribe<P = unknown>(
+    pattern: string,
+    handler: EventHandler<P>,
+    options?: SubscribeOptions<P>,
+  ): Unsubscribe;
   stats(): BusStats;
   /** Resolves when every delivery started so far has settled (used on shutdown and in tests). */
   drain(): Promise<void>;

@@ -1,0 +1,62 @@
+import { HearthError } from "../../errors.ts";
+
+// One or more further segments after the first; every segment is snake_case starting with a letter.
+const EVENT_TYPE = /^\$?[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+$/;
+const SEGMENT = /^[a-z][a-z0-9_]*$/;
+const FIRST_SEGMENT = /^\$?[a-z][a-z0-9_]*$/;
+
+/** A subscription pattern, compiled once at subscribe time. */
+export type Matcher =
+  | { readonly kind: "all" }
+  | { readonly kind: "exact"; readonly type: string }
+  /** `null` marks a `*` segment. */
+  | { readonly kind: "segments"; readonly segments: readonly (string | null)[] };
+
+/** Throws `BUS_INVALID_EVENT_TYPE` unless `type` is `<domain>.<verb>` (optionally `$`-prefixed). */
+export function assertEventType(type: unknown): asserts type is string {
+  if (typeof type !== "string" || !EVENT_TYPE.test(type)) {
+    throw new HearthError(
+      "BUS_INVALID_EVENT_TYPE",
+      `Invalid event type ${JSON.stringify(type)}: expected "<domain>.<verb>" in snake_case segments, "$" prefix for kernel events`,
+      { data: { type: typeof type === "string" ? type : String(type) } },
+    );
+  }
+}
+
+/** Compiles a pattern or throws `BUS_INVALID_PATTERN`. */
+export function compilePattern(pattern: unknown): Matcher {
+  if (pattern === "*") return { kind: "all" };
+  if (typeof pattern === "string") {
+    const parts = pattern.split(".");
+    let wild = false;
+    let valid = parts.length >= 2;
+    for (let i = 0; valid && i < parts.length; i++) {
+      const part = parts[i] as string;
+      if (part === "*") wild = true;
+      else valid = (i === 0 ? FIRST_SEGMENT : SEGMENT).test(part);
+    }
+    if (valid) {
+      return wild
+        ? { kind: "segments", segments: parts.map((p) => (p === "*" ? null : p)) }
+        : { kind: "exact", type: pattern };
+    }
+  }
+  throw new HearthError(
+    "BUS_INVALID_PATTERN",
+    `Invalid subscription pattern ${JSON.stringify(pattern)}: expected an event type, "*" as whole segments ("device.*"), or "*"`,
+    { data: { pattern: typeof pattern === "string" ? pattern : String(pattern) } },
+  );
+}
+
+/** Whether a wildcard matcher accepts an event type already split on ".". */
+export function matches(matcher: Matcher, segments: readonly string[]): boolean {
+  if (matcher.kind === "all") return true;
+  if (matcher.kind === "exact") return segments.join(".") === matcher.type;
+  const want = matcher.segments;
+  if (want.length !== segments.length) return false;
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i];
+    if (w !== null && w !== segments[i]) return false;
+  }
+  return true;
+}

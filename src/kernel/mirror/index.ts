@@ -1,0 +1,2 @@
+export { type CreateMirrorOptions, createStorageWithStateMirror } from "./mirror.ts";
+export type { ConsistencyReport, MirrorOptions, StorageWithStateMirror } from "./types.ts";

@@ -1,0 +1,13 @@
+export { createStateEngine } from "./state-engine.ts";
+export type {
+  StateChange,
+  StateChangeReason,
+  StateEngine,
+  StateEngineOptions,
+  StateSetOptions,
+  StateStats,
+  StateTimerHandle,
+  StateTimers,
+  StateWatcher,
+  Unwatch,
+} from "./types.ts";
