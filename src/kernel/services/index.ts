@@ -1,0 +1,19 @@
+export type { CircuitState } from "./middleware/circuit-breaker.ts";
+export type { ServiceIssue } from "./middleware/validation.ts";
+export { type CreateServiceRegistryOptions, createServiceRegistry } from "./registry.ts";
+export type {
+  CallOptions,
+  CircuitBreakerOptions,
+  Middleware,
+  MiddlewareContext,
+  Next,
+  RegisterOptions,
+  ServiceCallContext,
+  ServiceDefinition,
+  ServiceHandler,
+  ServiceInfo,
+  ServiceRegistry,
+  ServiceRegistryOptions,
+  ServiceRetryOptions,
+  ServiceStats,
+} from "./types.ts";
