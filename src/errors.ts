@@ -124,6 +124,18 @@ export const ERROR_CODES = {
     retryable: false,
     description: "A stored value's JSON is larger than the configured limit (`storage.maxValueBytes`).",
   },
+  STORAGE_OPEN_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "The database file could not be opened or created (permissions, missing folder, read-only disk).",
+  },
+  STORAGE_TX_ABORTED: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      "SQLite rolled the transaction back by itself after a disk-full or I/O error; nothing in it was written.",
+  },
   STORAGE_CLOSED: {
     httpStatus: 503,
     retryable: false,
@@ -149,6 +161,97 @@ export const ERROR_CODES = {
     httpStatus: 500,
     retryable: true,
     description: "Writing a backup copy of the database failed.",
+  },
+  MODULE_ALREADY_REGISTERED: {
+    httpStatus: 409,
+    retryable: false,
+    description: "Another module instance is already registered under that name.",
+  },
+  MODULE_REQUIRED_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description: "A required module failed to register or start; the runtime did not start. `data` names it.",
+  },
+  MODULE_HOOK_TIMEOUT: {
+    httpStatus: 504,
+    retryable: false,
+    description: "A module's register, start or stop hook did not finish within its timeout.",
+  },
+  PLUGIN_MANIFEST_INVALID: {
+    httpStatus: 422,
+    retryable: false,
+    description:
+      "A plugin.json is missing, unreadable or fails the manifest schema; only that plugin is skipped.",
+  },
+  PLUGIN_NOT_FOUND: {
+    httpStatus: 404,
+    retryable: false,
+    description: "No plugin with that name was discovered.",
+  },
+  PLUGIN_DUPLICATE: {
+    httpStatus: 409,
+    retryable: false,
+    description: "Two plugins declare the same name; the later one is skipped.",
+  },
+  PLUGIN_DEPENDENCY_MISSING: {
+    httpStatus: 424,
+    retryable: false,
+    description: "A plugin depends on a plugin that is absent, disabled or failed; it is skipped.",
+  },
+  PLUGIN_DEPENDENCY_CYCLE: {
+    httpStatus: 424,
+    retryable: false,
+    description: "Plugins depend on each other in a cycle; every plugin in the cycle is skipped.",
+  },
+  PLUGIN_LOAD_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description: "A plugin's entry file could not be imported or does not export a definePlugin() default.",
+  },
+  PLUGIN_CONFIG_INVALID: {
+    httpStatus: 422,
+    retryable: false,
+    description: "A plugin's config slice fails the plugin's configSchema; `data.issues` has the paths.",
+  },
+  PLUGIN_HOOK_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "A plugin's onLoad/onStart/onStop/onUnload hook threw; the plugin is failed, the rest go on.",
+  },
+  PLUGIN_HOOK_TIMEOUT: {
+    httpStatus: 504,
+    retryable: false,
+    description: "A plugin's lifecycle hook did not finish within its timeout; `data` names plugin and hook.",
+  },
+  PLUGIN_FORBIDDEN: {
+    httpStatus: 403,
+    retryable: false,
+    description:
+      "A plugin tried to act outside its scope (another owner's services, state prefix or storage namespace).",
+  },
+  PLUGIN_STATE_CONFLICT: {
+    httpStatus: 409,
+    retryable: true,
+    description:
+      "The plugin is in a state that does not allow that operation now (e.g. reload while disabled).",
+  },
+  HTTP_ROUTE_CONFLICT: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      "An endpoint with the same method and path is already registered (by the owner named in `data`).",
+  },
+  RUNTIME_NOT_READY: {
+    httpStatus: 503,
+    retryable: true,
+    description: "The runtime is not initialised or started yet, or is stopping.",
+  },
+  RUNTIME_SHUTDOWN_TIMEOUT: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "Stopping took longer than shutdownTimeoutMs; the steps still running were abandoned (storage was still flushed).",
   },
   MIRROR_FAILED: {
     httpStatus: 500,

@@ -40,20 +40,35 @@ export interface StorageOps {
   batchSet(namespace: string, entries: StorageEntry[] | Record<string, JsonObject>): Promise<void>;
   /** All or nothing, in one transaction. Returns how many existed. */
   batchDelete(namespace: string, keys: string[]): Promise<number>;
-  query<T extends JsonObject = JsonObject>(namespace: string, options?: QueryOptions): Promise<StorageEntry<T>[]>;
+  query<T extends JsonObject = JsonObject>(
+    namespace: string,
+    options?: QueryOptions,
+  ): Promise<StorageEntry<T>[]>;
   /** Namespaces that hold at least one key, with their counts. */
   namespaces(): Promise<{ namespace: string; keys: number }[]>;
-  /** Nested: joins the enclosing transaction (one commit or rollback for all). */
+  /**
+   * All or nothing; the callback's rejection rolls back and is rethrown. Other callers wait while it
+   * is open. Nested (through `tx` or the storage itself, from inside the callback): joins the
+   * enclosing transaction (one commit or rollback for all); a nested call that fails undoes only its
+   * own writes, so an outer callback that catches its error may still commit the rest.
+   */
   transaction<T>(fn: (tx: StorageOps) => Promise<T>): Promise<T>;
 }
 
 export interface StorageStats {
+  /** Read calls (get, has, listKeys, batchGet, query, namespaces), one per call. */
   reads: number;
+  /** Rows written or deleted in the database (a deferred set counts when it is flushed). */
   writes: number;
+  /** Top-level transactions begun: `transaction()`, batch calls, deferred flushes. Nested ones join. */
   transactions: number;
+  /** Top-level transactions rolled back. */
   rollbacks: number;
+  /** Deferred writes waiting for the next flush (one per key). */
   deferredPending: number;
+  /** Flushes that wrote deferred data. */
   deferredFlushes: number;
+  /** `PRAGMA user_version` after migrations. */
   schemaVersion: number;
 }
 
