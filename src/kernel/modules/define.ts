@@ -1,0 +1,46 @@
+import { HearthError } from "../../errors.ts";
+import type { DefinedModule, ModuleDefinition } from "./types.ts";
+
+// Modules register services and endpoints under their own name, so it must be a valid service owner.
+const MODULE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
+const HOOKS = ["register", "start", "stop", "health"] as const;
+
+/**
+ * Declares a built-in module. Returns the definition with `required` defaulting to true.
+ *
+ * @example
+ * export const clock = defineModule({
+ *   name: "clock",
+ *   register(ctx) { ctx.services.register("clock.now", () => Date.now(), { owner: "clock" }); },
+ * });
+ */
+export function defineModule(def: ModuleDefinition): DefinedModule {
+  return { ...def, required: def.required ?? true };
+}
+
+/** Throws INVALID_ARGUMENT unless `module` looks like a module definition. */
+export function checkModule(module: unknown): asserts module is ModuleDefinition {
+  if (module === null || typeof module !== "object") {
+    throw new HearthError("INVALID_ARGUMENT", "A module must be an object made by defineModule()");
+  }
+  const def = module as Record<string, unknown>;
+  if (typeof def.name !== "string" || !MODULE_NAME.test(def.name)) {
+    throw new HearthError(
+      "INVALID_ARGUMENT",
+      `Invalid module name ${JSON.stringify(String(def.name))}: use 1-64 characters of [a-z0-9_-], starting with a letter`,
+      { data: { name: typeof def.name === "string" ? def.name.slice(0, 100) : typeof def.name } },
+    );
+  }
+  for (const hook of HOOKS) {
+    if (def[hook] !== undefined && typeof def[hook] !== "function") {
+      throw new HearthError("INVALID_ARGUMENT", `Module "${def.name}": ${hook} must be a function`, {
+        data: { module: def.name, hook },
+      });
+    }
+  }
+  if (def.required !== undefined && typeof def.required !== "boolean") {
+    throw new HearthError("INVALID_ARGUMENT", `Module "${def.name}": required must be a boolean`, {
+      data: { module: def.name },
+    });
+  }
+}

@@ -1,0 +1,265 @@
+import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { join, relative, resolve, sep } from "node:path";
+import { errorMessage, HearthError } from "../../errors.ts";
+import type { PluginDefinition } from "../../sdk/types.ts";
+import { DEFAULT_ENTRY, parseManifest } from "./manifest.ts";
+import type { BuiltinPlugin, PluginManifest, PluginProblem, PluginSource } from "./types.ts";
+
+export const MANIFEST_FILE = "plugin.json";
+
+/**
+ * Names taken by the kernel and the modules: a plugin called `devices` would own the `devices.*`
+ * services, the `devices/` state prefix and the `devices` storage namespace.
+ */
+export const RESERVED_PLUGIN_NAMES: readonly string[] = [
+  "admin",
+  "auth",
+  "automation",
+  "bus",
+  "devices",
+  "hearth",
+  "http",
+  "integrations",
+  "kernel",
+  "logger",
+  "modules",
+  "plugins",
+  "presence",
+  "runtime",
+  "secrets",
+  "services",
+  "state",
+  "storage",
+  "system",
+];
+
+export interface CollectOptions {
+  builtins: readonly PluginSource[];
+  pluginsDir: string | undefined;
+  reserved: ReadonlySet<string>;
+  /** Sources already known by name (an earlier discovery): they keep their name. */
+  known: ReadonlyMap<string, PluginSource>;
+}
+
+/**
+ * Built-ins (validated like any manifest), then external plugins in folder order. Returns the sources
+ * not known yet, and the ones skipped: invalid manifest, reserved name, or a name already taken
+ * (PLUGIN_DUPLICATE: the first one wins).
+ */
+export async function collectSources(options: CollectOptions): Promise<ExternalScan> {
+  const found: PluginSource[] = [];
+  const problems: PluginProblem[] = [];
+  options.builtins.forEach((b, i) => {
+    const label = `builtin:${nameOf(b.manifest) ?? i}`;
+    try {
+      const manifest = parseManifest(b.manifest, label);
+      found.push({ manifest, origin: "builtin", dir: undefined, load: (fresh) => b.load(fresh) });
+    } catch (err) {
+      problems.push(toProblem(label, err, nameOf(b.manifest)));
+    }
+  });
+  const scan = await scanPluginsDir(options.pluginsDir);
+  found.push(...scan.sources);
+  problems.push(...scan.problems);
+
+  const added: PluginSource[] = [];
+  const claimed = new Map<string, PluginSource>();
+  for (const source of found) {
+    const { name } = source.manifest;
+    const where = source.dir ?? `builtin:${name}`;
+    if (options.reserved.has(name)) {
+      const message = `Plugin name "${name}" is reserved for the kernel and its modules`;
+      problems.push({
+        source: where,
+        name,
+        error: { code: "PLUGIN_MANIFEST_INVALID", message, data: { source: where, name } },
+      });
+      continue;
+    }
+    const existing = options.known.get(name);
+    if (existing !== undefined && existing.origin === source.origin && existing.dir === source.dir) continue;
+    const first = existing ?? claimed.get(name);
+    if (first !== undefined) {
+      const kept = first.dir ?? `builtin:${name}`;
+      const message = `Plugin "${name}" in ${where} is skipped: ${kept} already provides it`;
+      problems.push({
+        source: where,
+        name,
+        error: { code: "PLUGIN_DUPLICATE", message, data: { name, source: where, kept } },
+      });
+      continue;
+    }
+    claimed.set(name, source);
+    added.push(source);
+  }
+  return { sources: added, problems };
+}
+
+/** What a scan of `pluginsDir` found: usable sources, and the folders that were skipped (with why). */
+export interface ExternalScan {
+  sources: PluginSource[];
+  problems: PluginProblem[];
+}
+
+// Process-wide, so two managers (or a manager re-created in the same process) never reuse a
+// `?v=` specifier that Bun has already cached with older code.
+let freshImports = 0;
+
+/**
+ * Turns a plugin compiled into the binary into a PluginSource. The manifest is validated by the manager
+ * at discovery (a bad one is skipped there, not thrown here); `fresh` has no meaning for bundled code.
+ *
+ * @example
+ * const builtins = BUILTIN_PLUGINS.map(builtinSource);
+ */
+export function builtinSource(plugin: BuiltinPlugin): PluginSource {
+  return {
+    manifest: plugin.manifest as PluginManifest,
+    origin: "builtin",
+    dir: undefined,
+    load: async () => defaultExport(await plugin.load(), nameOf(plugin.manifest) ?? "(unnamed)"),
+  };
+}
+
+/**
+ * Reads every subfolder of `pluginsDir` holding a `plugin.json`, in name order. A bad manifest skips
+ * only its folder; a missing `pluginsDir` means no external plugins.
+ */
+export async function scanPluginsDir(pluginsDir: string | undefined): Promise<ExternalScan> {
+  const out: ExternalScan = { sources: [], problems: [] };
+  if (pluginsDir === undefined) return out;
+  const root = resolve(pluginsDir);
+  let names: string[];
+  try {
+    names = (await readdir(root)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return out;
+    out.problems.push(problem(root, `Cannot read the plugins folder: ${errorMessage(err)}`));
+    return out;
+  }
+  for (const name of names) {
+    const dir = join(root, name);
+    // stat, not the dirent: a symlinked plugin folder counts as a folder.
+    const isDir = await stat(dir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir) continue;
+    const manifestPath = join(dir, MANIFEST_FILE);
+    let text: string;
+    try {
+      text = await readFile(manifestPath, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+      out.problems.push(problem(dir, `Cannot read ${MANIFEST_FILE}: ${errorMessage(err)}`));
+      continue;
+    }
+    try {
+      out.sources.push(await externalSource(dir, text));
+    } catch (err) {
+      const name = (err as HearthError).data as { name?: string } | undefined;
+      out.problems.push(toProblem(dir, err, name?.name));
+    }
+  }
+  return out;
+}
+
+async function externalSource(dir: string, text: string): Promise<PluginSource> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new HearthError(
+      "PLUGIN_MANIFEST_INVALID",
+      `${MANIFEST_FILE} in ${dir} is not valid JSON: ${errorMessage(err)}`,
+      {
+        data: { source: dir },
+      },
+    );
+  }
+  const manifest = parseManifest(raw, dir);
+  const entry = manifest.entry ?? DEFAULT_ENTRY;
+  const entryPath = await resolveEntry(dir, entry, manifest.name);
+  // The latest instance: a plain (re)start after a reload must not fall back to the first import.
+  let current = entryPath;
+  return {
+    manifest,
+    origin: "external",
+    dir,
+    load: async (fresh) => {
+      if (fresh) current = `${entryPath}?v=${++freshImports}`;
+      const specifier = current;
+      let mod: unknown;
+      try {
+        mod = await import(specifier);
+      } catch (err) {
+        throw new HearthError(
+          "PLUGIN_LOAD_FAILED",
+          `Could not import ${entry} of plugin "${manifest.name}": ${errorMessage(err)}`,
+          { data: { plugin: manifest.name, entry }, cause: err },
+        );
+      }
+      return defaultExport(mod, manifest.name);
+    },
+  };
+}
+
+/** The entry's real path, refused when it is missing or (through a symlink) outside the folder. */
+async function resolveEntry(dir: string, entry: string, name: string): Promise<string> {
+  let real: string;
+  let realDir: string;
+  try {
+    realDir = await realpath(dir);
+    real = await realpath(join(dir, entry));
+  } catch {
+    throw new HearthError(
+      "PLUGIN_MANIFEST_INVALID",
+      `Plugin "${name}": entry file ${entry} not found in ${dir}`,
+      {
+        data: { source: dir, name, entry },
+      },
+    );
+  }
+  const rel = relative(realDir, real);
+  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || resolve(realDir, rel) !== real) {
+    throw new HearthError(
+      "PLUGIN_MANIFEST_INVALID",
+      `Plugin "${name}": entry ${entry} resolves outside ${dir}`,
+      {
+        data: { source: dir, name, entry },
+      },
+    );
+  }
+  return real;
+}
+
+function defaultExport(mod: unknown, name: string): PluginDefinition<unknown> {
+  if (mod === null || typeof mod !== "object" || !("default" in mod)) {
+    throw new HearthError(
+      "PLUGIN_LOAD_FAILED",
+      `Plugin "${name}" has no default export (export default definePlugin({...}))`,
+      {
+        data: { plugin: name },
+      },
+    );
+  }
+  return (mod as { default: PluginDefinition<unknown> }).default;
+}
+
+function nameOf(manifest: unknown): string | undefined {
+  const name = (manifest as { name?: unknown } | null)?.name;
+  return typeof name === "string" ? name : undefined;
+}
+
+function problem(source: string, message: string): PluginProblem {
+  return { source, error: { code: "PLUGIN_MANIFEST_INVALID", message, data: { source } } };
+}
+
+/** A discovery failure as a PluginProblem (HearthErrors keep their code and data). */
+export function toProblem(source: string, err: unknown, name?: string): PluginProblem {
+  const error =
+    err instanceof HearthError
+      ? { code: err.code, message: err.message, data: err.data }
+      : { code: "PLUGIN_MANIFEST_INVALID", message: errorMessage(err) };
+  return name === undefined ? { source, error } : { source, name, error };
+}

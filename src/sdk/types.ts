@@ -1,0 +1,102 @@
+import type { z } from "zod";
+import type { ErrorCode, HearthError } from "../errors.ts";
+import type { BusEvent, EventHandler, SubscribeOptions, Unsubscribe } from "../kernel/bus/types.ts";
+import type { EndpointDefinition } from "../kernel/http/types.ts";
+import type { Logger } from "../kernel/log/types.ts";
+import type { CallOptions, RegisterOptions, ServiceHandler } from "../kernel/services/types.ts";
+import type { StateSetOptions, StateWatcher, Unwatch } from "../kernel/state/types.ts";
+import type { StorageOps } from "../kernel/storage/types.ts";
+
+export type { BusEvent, EndpointDefinition, EventHandler, Logger, StorageOps };
+
+/** Services a plugin registers: always `<plugin>.<action>`; the owner is filled in. */
+export interface PluginServices {
+  /** Registers `<plugin>.<action>` (or `v<N>.<plugin>.<action>` when `action` is `v<N>.<action>`). */
+  register<P, R>(
+    action: string,
+    handler: ServiceHandler<P, R>,
+    options?: Omit<RegisterOptions<P, R>, "owner">,
+  ): void;
+  call<R = unknown>(name: string, params?: unknown, options?: Omit<CallOptions, "caller">): Promise<R>;
+  has(name: string): boolean;
+}
+
+export interface PluginEvents {
+  /** Publishes `<domain>.<verb>`; `$`-prefixed kernel events are refused (PLUGIN_FORBIDDEN). */
+  publish<P>(type: string, payload?: P): Promise<void>;
+  publishOrdered<P>(type: string, payload?: P): Promise<void>;
+  subscribe<P = unknown>(
+    pattern: string,
+    handler: EventHandler<P>,
+    options?: Omit<SubscribeOptions<P>, "owner">,
+  ): Unsubscribe;
+}
+
+/** Read everything; write only keys under `<plugin>/` (absolute keys: `zigbee/coordinator`). */
+export interface PluginState {
+  get<T = unknown>(key: string): T | undefined;
+  has(key: string): boolean;
+  keys(pattern?: string): string[];
+  watch(pattern: string, watcher: StateWatcher): Unwatch;
+  set(key: string, value: unknown, options?: StateSetOptions): void;
+  delete(key: string): boolean;
+}
+
+/**
+ * Timers bound to the plugin: cleared automatically when it stops, fails or unloads. A callback that
+ * throws (or returns a promise that rejects) is logged under the plugin and counted as a handler error.
+ */
+export interface PluginTimers {
+  setTimeout(fn: () => unknown, ms: number): ReturnType<typeof setTimeout>;
+  setInterval(fn: () => unknown, ms: number): ReturnType<typeof setInterval>;
+  clearTimeout(handle: ReturnType<typeof setTimeout> | undefined): void;
+  clearInterval(handle: ReturnType<typeof setInterval> | undefined): void;
+}
+
+export interface PluginErrors {
+  /** A coded error to throw: `throw ctx.errors.create("INVALID_ARGUMENT", "pin 99 does not exist")`. */
+  create(code: ErrorCode, message: string, data?: unknown): HearthError;
+  is(err: unknown, code?: ErrorCode): err is HearthError;
+}
+
+/**
+ * What every lifecycle hook receives: the whole public plugin API. Everything registered through it
+ * (services, subscriptions, watchers, endpoints, timers) is removed when the plugin fails or unloads.
+ */
+export interface PluginContext<C = Record<string, unknown>> extends PluginTimers {
+  readonly name: string;
+  readonly version: string;
+  /** The plugin's config slice (`plugins.<name>.config`), parsed by its `configSchema`. */
+  readonly config: C;
+  /** A `{ plugin: <name> }` child logger. */
+  readonly log: Logger;
+  /** zod, so an external plugin needs no import of its own. */
+  readonly z: typeof z;
+  readonly errors: PluginErrors;
+  readonly services: PluginServices;
+  readonly events: PluginEvents;
+  readonly state: PluginState;
+  /** Storage limited to the namespace `<plugin>` and namespaces starting with `<plugin>.`. */
+  readonly storage: StorageOps;
+  readonly http: { register(endpoint: Omit<EndpointDefinition, "service"> & { service: string }): void };
+}
+
+export type PluginHook<C> = (ctx: PluginContext<C>) => void | Promise<void>;
+
+/**
+ * A plugin's code. Each hook runs at most once per load, under a timeout. A hook's counterpart runs only
+ * when the hook itself succeeded: `onUnload` after a successful `onLoad` (also when `onStart` then
+ * fails), `onStop` after a successful `onStart`. A hook that throws or times out fails the plugin, and
+ * everything it registered through the context is removed.
+ */
+export interface PluginDefinition<C = Record<string, unknown>> {
+  /**
+   * Validates `plugins.<name>.config`; its output is `ctx.config`. An external plugin, which cannot
+   * import zod, passes a function that receives zod: `configSchema: (z) => z.object({ … })`.
+   */
+  configSchema?: z.ZodType<C> | ((zod: typeof z) => z.ZodType<C>);
+  onLoad?: PluginHook<C>;
+  onStart?: PluginHook<C>;
+  onStop?: PluginHook<C>;
+  onUnload?: PluginHook<C>;
+}
