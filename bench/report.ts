@@ -21,6 +21,8 @@ const ABOUT: Record<string, string> = {
   services: "ServiceRegistry `call` against a direct `await fn(params)`.",
   storage: "Storage against raw `bun:sqlite` prepared statements with the same pragmas and schema.",
   state: "StateEngine against a plain `Map`.",
+  startup:
+    "The compiled `hearth run` from exec to its first `/health` 200, and its peak RSS, against a compiled bare `Bun.serve` binary.",
 };
 
 /** How to read a suite's figures: what the ratio hides, where the time goes. */

@@ -10,7 +10,7 @@
  * embedded in the executable's data and a stripped file runs as plain `bun`.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
 const ROOT = join(import.meta.dir, "..");
@@ -30,9 +30,17 @@ function gitCommit(): string {
 }
 
 const targets = values.target === "host" ? [HOST_TARGET] : values.target.split(",");
-const outdir = join(ROOT, values.outdir);
+const outdir = resolve(ROOT, values.outdir);
 mkdirSync(outdir, { recursive: true });
 const commit = gitCommit();
+
+// Built-in plugins are embedded through a generated file of static imports.
+const gen = Bun.spawnSync([process.execPath, "run", join(ROOT, "scripts/gen-builtins.ts")], {
+  cwd: ROOT,
+  stdout: "inherit",
+  stderr: "inherit",
+});
+if (gen.exitCode !== 0) process.exit(1);
 
 for (const target of targets) {
   const outfile = join(outdir, `hearth-${target.replace(/^bun-/, "")}`);

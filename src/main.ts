@@ -7,9 +7,13 @@ const io = {
   err: (text: string) => process.stderr.write(text),
 };
 
+const argv = process.argv.slice(2);
 try {
-  process.exitCode = await runCli(process.argv.slice(2), io);
+  process.exitCode = await runCli(argv, io);
 } catch (err) {
   console.error("hearth: unexpected error:", err);
   process.exitCode = 1;
 }
+// A stopped runtime may still hold handles a plugin opened on its own (a socket, a child): the
+// service ends explicitly once it has stopped and flushed.
+if (argv[0] === "run") process.exit(process.exitCode);

@@ -3,42 +3,20 @@
  * error) and returns the process exit code. Output goes through the `out`/`err` writers so tests can
  * drive commands without spawning a process.
  */
-import { type ParseArgsConfig, parseArgs } from "node:util";
 import { HearthError } from "../errors.ts";
 import { versionInfo } from "../version.ts";
+import { checkCommand } from "./check.ts";
+import { type Command, commandHelp, EXIT, type Io, parseStrict } from "./command.ts";
+import { pluginsCommand } from "./plugins.ts";
+import { runCommand } from "./run.ts";
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  run(args: string[], io: Io): Promise<number> | number;
-}
-
-/** Exit codes, documented in the README. */
-export const EXIT = {
-  OK: 0,
-  FAILURE: 1,
-  USAGE: 2,
-} as const;
-
-/** `parseArgs` that turns a bad flag into a usage error (exit code 2) instead of a crash. */
-export function parseStrict<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
-  try {
-    return parseArgs(config);
-  } catch (err) {
-    throw new HearthError("INVALID_ARGUMENT", (err as Error).message);
-  }
-}
+export { type Command, EXIT, type Io } from "./command.ts";
 
 const version: Command = {
   name: "version",
   summary: "Print version, git commit, Bun version and build target",
   usage: "hearth version [--json]",
+  options: "      --json   machine-readable output",
   run(args, io) {
     const { values } = parseStrict({
       args,
@@ -46,7 +24,7 @@ const version: Command = {
       strict: true,
     });
     if (values.help) {
-      io.out(`${this.usage}\n\n${this.summary}.\n\n  --json   machine-readable output\n`);
+      io.out(commandHelp(this));
       return EXIT.OK;
     }
     const info = versionInfo();
@@ -56,7 +34,7 @@ const version: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [version];
+export const COMMANDS: Command[] = [runCommand, checkCommand, pluginsCommand, version];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -70,6 +48,7 @@ export function helpText(): string {
     ...lines,
     "",
     "Run `hearth <command> --help` for a command's options.",
+    "Exit codes: 0 ok, 1 failure, 2 usage, 3 invalid configuration, 4 shutdown timed out, 130 forced stop.",
     "",
   ].join("\n");
 }
@@ -100,6 +79,10 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
     if (err instanceof HearthError && err.code === "INVALID_ARGUMENT") {
       io.err(`hearth ${cmd.name}: ${err.message}\nUsage: ${cmd.usage}\n`);
       return EXIT.USAGE;
+    }
+    if (err instanceof HearthError && err.code.startsWith("CONFIG_")) {
+      io.err(`hearth ${cmd.name}: ${err.code}: ${err.message}\n`);
+      return EXIT.CONFIG;
     }
     if (err instanceof HearthError) {
       io.err(`hearth ${cmd.name}: ${err.code}: ${err.message}\n`);

@@ -1,0 +1,105 @@
+import { loadConfig } from "../kernel/config/index.ts";
+import { createLogger, type Logger } from "../kernel/log/index.ts";
+import { CoreRuntime } from "../runtime.ts";
+import { versionInfo } from "../version.ts";
+import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
+
+/** Re-imports every running external plugin from disk (and restarts its dependents). */
+async function reloadExternal(runtime: CoreRuntime, logger: Logger): Promise<void> {
+  if (runtime.phase !== "started") return;
+  const { plugins } = runtime.components;
+  const names = plugins
+    .list()
+    .filter((p) => p.origin === "external" && p.enabled)
+    .map((p) => p.name);
+  const results: Record<string, string> = {};
+  for (const name of names) {
+    try {
+      results[name] = (await plugins.reload(name)).state;
+    } catch (err) {
+      results[name] = `error: ${(err as Error).message}`;
+    }
+  }
+  logger.info({ plugins: results }, "external plugins reloaded");
+}
+
+function flush(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+/**
+ * `hearth run`: the service. Starts the runtime, then waits for SIGTERM/SIGINT: the first stops it
+ * gracefully within shutdownTimeoutMs (exit 0, or 4 if the bound was hit), a second one forces the
+ * exit (130). SIGHUP (`systemctl reload hearth`) hot-reloads the external plugins from disk. Errors
+ * that escape every handler are logged and counted; they do not kill the process.
+ */
+export const runCommand: Command = {
+  name: "run",
+  summary: "Start Hearth and serve until SIGTERM/SIGINT (what systemd runs)",
+  usage: "hearth run [--config FILE] [--data-dir DIR]",
+  options: CONFIG_FLAGS_HELP,
+  async run(args, io) {
+    const { values } = parseStrict({ args, options: CONFIG_FLAGS, strict: true });
+    if (values.help) {
+      io.out(commandHelp(this));
+      return EXIT.OK;
+    }
+    // Invalid configuration throws here, before anything is opened or written (exit 3).
+    const { config, file } = loadConfig({ file: values.config, overrides: { dataDir: values["data-dir"] } });
+    const logger = createLogger({ level: config.logLevel });
+    const info = versionInfo();
+    logger.info(
+      {
+        version: info.version,
+        commit: info.commit,
+        bun: info.bun,
+        config: file ?? "(embedded defaults)",
+        dataDir: config.dataDir,
+      },
+      "hearth starting",
+    );
+    const runtime = new CoreRuntime({ config, logger });
+
+    process.on("unhandledRejection", (err) => runtime.recordUncaught("unhandledRejection", err));
+    process.on("uncaughtException", (err) => runtime.recordUncaught("uncaughtException", err));
+
+    let signalled = false;
+    const stopped = new Promise<number>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (signalled) {
+          logger.warn({ signal }, "second signal: forcing exit");
+          logger.flush();
+          process.exit(EXIT.FORCED);
+        }
+        signalled = true;
+        logger.info({ signal }, "signal received: stopping");
+        runtime.stop().then(
+          (r) => resolve(r.timedOut ? EXIT.SHUTDOWN_TIMEOUT : EXIT.OK),
+          () => resolve(EXIT.FAILURE),
+        );
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+    });
+
+    process.on("SIGHUP", () => {
+      void reloadExternal(runtime, logger);
+    });
+
+    try {
+      await runtime.start();
+    } catch (err) {
+      logger.fatal(
+        { err: (err as Error).message, code: (err as { code?: string }).code },
+        "hearth failed to start",
+      );
+      await runtime.stop();
+      await flush(logger);
+      io.err(`hearth run: ${(err as { code?: string }).code ?? "ERROR"}: ${(err as Error).message}\n`);
+      return EXIT.FAILURE;
+    }
+    const code = await stopped;
+    await flush(logger);
+    return code;
+  },
+};

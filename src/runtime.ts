@@ -1,0 +1,339 @@
+/**
+ * CoreRuntime: owns the kernel components and runs the lifecycle.
+ *
+ *   init()  opens storage, builds and wires the components, registers the modules
+ *   start() starts modules, then discovers and starts plugins
+ *   stop()  stops plugins (reverse dependency order), then modules (reverse order), bounded by
+ *           shutdownTimeoutMs; storage is flushed and closed whatever happened before
+ *
+ * The runtime knows nothing of devices or hardware. Mechanics live in the components' managers.
+ */
+import { join } from "node:path";
+import { BUILTIN_PLUGINS } from "./builtin-plugins.generated.ts";
+import { errorMessage, HearthError } from "./errors.ts";
+import { createEventBus } from "./kernel/bus/index.ts";
+import type { EventBus } from "./kernel/bus/types.ts";
+import type { HearthConfig } from "./kernel/config/types.ts";
+import { createHttpRegistry } from "./kernel/http/index.ts";
+import type { HttpRegistry } from "./kernel/http/types.ts";
+import { createIntegrationRegistry } from "./kernel/integrations/index.ts";
+import type { Logger } from "./kernel/log/index.ts";
+import { createStorageWithStateMirror } from "./kernel/mirror/index.ts";
+import { createModuleManager, type ModuleManager } from "./kernel/modules/index.ts";
+import type { ComponentHealth, ModuleContext, ModuleDefinition } from "./kernel/modules/types.ts";
+import { builtinSource, createPluginManager, type PluginManager } from "./kernel/plugins/index.ts";
+import type { PluginSource } from "./kernel/plugins/types.ts";
+import { createServiceRegistry } from "./kernel/services/index.ts";
+import type { ServiceRegistry } from "./kernel/services/types.ts";
+import { createStateEngine } from "./kernel/state/index.ts";
+import type { StateEngine } from "./kernel/state/types.ts";
+import { openStorage } from "./kernel/storage/index.ts";
+import type { Storage } from "./kernel/storage/types.ts";
+import { createAdminModule } from "./modules/admin/index.ts";
+import { createLoggerModule } from "./modules/logger/index.ts";
+import type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
+
+export type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
+
+export interface RuntimeOptions {
+  config: HearthConfig;
+  logger: Logger;
+  /** Built-in plugins; defaults to the ones compiled into this build. */
+  builtinPlugins?: PluginSource[];
+  /** Extra modules after the built-in ones (tests, embedders). */
+  modules?: ModuleDefinition[];
+  /** Serve the admin HTTP API (default true; tests of the lifecycle alone turn it off). */
+  http?: boolean;
+  /** Per plugin/module hook timeout (default: the smaller of 10 s and shutdownTimeoutMs). */
+  hookTimeoutMs?: number;
+}
+
+interface Components {
+  storage: Storage;
+  bus: EventBus;
+  services: ServiceRegistry;
+  state: StateEngine;
+  http: HttpRegistry;
+  modules: ModuleManager;
+  plugins: PluginManager;
+  ctx: ModuleContext;
+}
+
+export class CoreRuntime {
+  readonly #options: RuntimeOptions;
+  readonly #log: Logger;
+  #phase: RuntimePhase = "created";
+  #c: Components | undefined;
+  #startedAt = 0;
+  #startMs: number | undefined;
+  #initPromise: Promise<void> | undefined;
+  #startPromise: Promise<void> | undefined;
+  #stopPromise: Promise<StopResult> | undefined;
+  readonly #errors = { unhandledRejections: 0, uncaughtExceptions: 0 };
+
+  constructor(options: RuntimeOptions) {
+    this.#options = options;
+    this.#log = options.logger.child({ component: "runtime" });
+  }
+
+  get phase(): RuntimePhase {
+    return this.#phase;
+  }
+
+  /** The wired components, for modules and tests; throws before init(). */
+  get components(): Readonly<Components> {
+    if (!this.#c) throw new HearthError("RUNTIME_NOT_READY", "The runtime is not initialised");
+    return this.#c;
+  }
+
+  /** Builds and wires the components and registers the modules. Idempotent. */
+  init(): Promise<void> {
+    this.#initPromise ??= this.#init();
+    return this.#initPromise;
+  }
+
+  /** Starts modules, then plugins. Idempotent; calls init() first if needed. */
+  start(): Promise<void> {
+    this.#startPromise ??= this.#start();
+    return this.#startPromise;
+  }
+
+  /** Stops everything within shutdownTimeoutMs; always closes storage. Idempotent; safe after a failed start. */
+  stop(): Promise<StopResult> {
+    this.#stopPromise ??= this.#stop();
+    return this.#stopPromise;
+  }
+
+  /** Counts an error that escaped every handler (wired to process events by `hearth run`). */
+  recordUncaught(kind: "unhandledRejection" | "uncaughtException", err: unknown): void {
+    if (kind === "unhandledRejection") this.#errors.unhandledRejections++;
+    else this.#errors.uncaughtExceptions++;
+    this.#log.error(
+      { kind, err: errorMessage(err), stack: (err as Error)?.stack },
+      "error escaped every handler",
+    );
+  }
+
+  async #init(): Promise<void> {
+    const t0 = performance.now();
+    const { config, logger } = this.#options;
+    const hookTimeoutMs = this.#options.hookTimeoutMs ?? Math.min(10_000, config.shutdownTimeoutMs);
+    const storage = await openStorage({
+      path: join(config.dataDir, "hearth.db"),
+      durable: config.storage.durable,
+      flushIntervalMs: config.storage.flushIntervalMs,
+      maxValueBytes: config.storage.maxValueBytes,
+      logger,
+    });
+    try {
+      const bus = createEventBus({ logger });
+      const services = createServiceRegistry({ logger });
+      const state = createStateEngine({ logger });
+      const mirror = createStorageWithStateMirror({
+        storage,
+        state,
+        logger,
+        secretNamespaces: config.storage.secretNamespaces,
+      });
+      const http = createHttpRegistry();
+      const integrations = createIntegrationRegistry({ storage, logger });
+      await integrations.load();
+      const modules = createModuleManager({ logger, hookTimeoutMs });
+      const plugins = createPluginManager({
+        kernel: { bus, services, state, storage, http, integrations },
+        logger,
+        pluginsDir: config.pluginsDir,
+        builtins: this.#options.builtinPlugins ?? BUILTIN_PLUGINS.map(builtinSource),
+        config: config.plugins,
+        hookTimeoutMs,
+      });
+      const ctx: ModuleContext = { config, log: logger, bus, services, state, storage, mirror, http };
+      this.#c = { storage, bus, services, state, http, modules, plugins, ctx };
+
+      modules.add(createLoggerModule());
+      if (this.#options.http !== false) modules.add(createAdminModule({ health: () => this.healthCheck() }));
+      for (const m of this.#options.modules ?? []) modules.add(m);
+      await mirror.syncFromStorage();
+      await modules.registerAll(ctx);
+      this.#phase = "initialised";
+      this.#startMs = performance.now() - t0;
+    } catch (err) {
+      this.#phase = "failed";
+      await storage.close();
+      throw err;
+    }
+  }
+
+  async #start(): Promise<void> {
+    await this.init();
+    const c = this.components;
+    const t0 = performance.now();
+    this.#phase = "starting";
+    await c.bus.publish("$runtime.starting", {});
+    try {
+      await c.modules.startAll(c.ctx);
+      await c.plugins.discover();
+      await c.plugins.startAll();
+    } catch (err) {
+      this.#phase = "failed";
+      this.#log.error({ err: errorMessage(err), code: (err as HearthError).code }, "runtime start failed");
+      throw err;
+    }
+    this.#phase = "started";
+    this.#startedAt = Date.now();
+    this.#startMs = (this.#startMs ?? 0) + (performance.now() - t0);
+    const plugins = c.plugins.list();
+    this.#log.info(
+      {
+        startMs: Math.round(this.#startMs),
+        plugins: plugins.filter((p) => p.state === "started").map((p) => p.name),
+        notStarted: plugins.filter((p) => p.state !== "started").map((p) => `${p.name}: ${p.state}`),
+      },
+      "runtime started",
+    );
+    await c.bus.publish("$runtime.started", { startMs: this.#startMs });
+  }
+
+  async #stop(): Promise<StopResult> {
+    const t0 = performance.now();
+    // Let a start in progress settle first, so the two never interleave.
+    await this.#startPromise?.catch(() => undefined);
+    await this.#initPromise?.catch(() => undefined);
+    const c = this.#c;
+    if (!c || this.#phase === "stopped") {
+      this.#phase = "stopped";
+      return { timedOut: false, hung: [], durationMs: 0 };
+    }
+    this.#phase = "stopping";
+    const limit = this.#options.config.shutdownTimeoutMs;
+    this.#log.info({ shutdownTimeoutMs: limit }, "runtime stopping");
+
+    const steps = (async () => {
+      await c.bus.publish("$runtime.stopping", {});
+      await c.plugins.stopAll();
+      await c.modules.stopAll(c.ctx);
+      await c.bus.drain();
+    })();
+    const outcome = await deadline(steps, limit);
+    let hung: string[] = [];
+    if (outcome === "timeout") {
+      hung = [
+        ...c.plugins
+          .list()
+          .filter((p) => p.state === "started" || p.state === "loaded")
+          .map((p) => `plugin ${p.name}`),
+        ...c.modules
+          .list()
+          .filter((m) => m.state === "started" || m.state === "registered")
+          .map((m) => `module ${m.name}`),
+      ];
+      this.#log.error(
+        { shutdownTimeoutMs: limit, hung },
+        `shutdown exceeded ${limit} ms; abandoning ${hung.join(", ") || "the remaining steps"}`,
+      );
+    } else if (outcome instanceof Error) {
+      this.#log.error({ err: outcome.message }, "error while stopping; going on");
+    }
+    // Whatever hung, data is flushed and the file closed cleanly.
+    c.state.close();
+    try {
+      await c.storage.close();
+    } catch (err) {
+      this.#log.error({ err: errorMessage(err) }, "storage close failed");
+    }
+    this.#phase = "stopped";
+    const durationMs = performance.now() - t0;
+    this.#log.info(
+      { durationMs: Math.round(durationMs), timedOut: outcome === "timeout" },
+      "runtime stopped",
+    );
+    return { timedOut: outcome === "timeout", hung, durationMs };
+  }
+
+  async healthCheck(): Promise<HealthReport> {
+    const c = this.#c;
+    const uptimeMs = this.#startedAt ? Date.now() - this.#startedAt : 0;
+    if (!c) {
+      const down: ComponentHealth = { status: "unhealthy", detail: "not initialised" };
+      return {
+        status: "unhealthy",
+        phase: this.#phase,
+        uptimeMs,
+        checks: {
+          storage: down,
+          modules: { ...down, modules: {} },
+          plugins: { ...down, plugins: {} },
+          bus: down,
+        },
+      };
+    }
+    let storage: ComponentHealth = { status: "healthy" };
+    try {
+      await c.storage.has("hearth", "health-probe");
+    } catch (err) {
+      storage = { status: "unhealthy", detail: errorMessage(err) };
+    }
+    const modules = c.modules.health();
+    const plugins = c.plugins.health();
+    const bus: ComponentHealth = { status: "healthy" };
+    const worst = [
+      storage.status,
+      modules.status,
+      plugins.status === "unhealthy" ? "degraded" : plugins.status,
+    ];
+    let status: HealthReport["status"] = worst.includes("unhealthy")
+      ? "unhealthy"
+      : worst.includes("degraded")
+        ? "degraded"
+        : "healthy";
+    if (this.#phase !== "started") status = "unhealthy";
+    return {
+      status,
+      phase: this.#phase,
+      uptimeMs,
+      checks: {
+        storage,
+        modules: { status: modules.status, modules: modules.modules },
+        plugins: { status: plugins.status, plugins: plugins.plugins },
+        bus,
+      },
+    };
+  }
+
+  getMetrics(): RuntimeMetrics {
+    const c = this.components;
+    const mem = process.memoryUsage();
+    return {
+      phase: this.#phase,
+      uptimeMs: this.#startedAt ? Date.now() - this.#startedAt : 0,
+      startMs: this.#startMs,
+      errors: { ...this.#errors },
+      bus: c.bus.stats(),
+      services: c.services.stats(),
+      state: c.state.stats(),
+      storage: c.storage.stats(),
+      modules: c.modules.list(),
+      plugins: c.plugins.list(),
+      process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    };
+  }
+}
+
+/** Resolves "done", the error the promise rejected with, or "timeout" once `ms` have passed. */
+async function deadline(promise: Promise<unknown>, ms: number): Promise<"done" | "timeout" | Error> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => "done" as const,
+        (err: unknown) => (err instanceof Error ? err : new Error(errorMessage(err))),
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
