@@ -1,7 +1,8 @@
 /**
  * Start-up: time from exec to the first 200 from GET /health, and peak RSS (VmHWM) once it answers,
- * for the compiled `hearth run` (embedded defaults, fresh data dir each run) against a compiled bare
- * `Bun.serve` binary built with the same flags, measured alternately in the same run.
+ * for the compiled `hearth run` (embedded defaults; a restart on an existing database, and a first
+ * boot that creates it) against a compiled bare `Bun.serve` binary built with the same flags,
+ * measured alternately in the same run.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -47,9 +48,10 @@ function peakRssMiB(pid: number): number {
   return kb / 1024;
 }
 
-async function once(cmd: string[]): Promise<{ ms: number; rss: number }> {
+/** One start; `data` is reused across runs (a restart), or fresh when omitted (a first boot). */
+async function once(cmd: string[], reuse?: string): Promise<{ ms: number; rss: number }> {
   const port = await freePort();
-  const data = mkdtempSync(join(work, "data-"));
+  const data = reuse ?? mkdtempSync(join(work, "data-"));
   const t0 = performance.now();
   const proc = Bun.spawn(cmd, {
     cwd: data,
@@ -79,7 +81,7 @@ async function once(cmd: string[]): Promise<{ ms: number; rss: number }> {
   const rss = peakRssMiB(proc.pid);
   proc.kill("SIGTERM");
   await proc.exited;
-  rmSync(data, { recursive: true, force: true });
+  if (reuse === undefined) rmSync(data, { recursive: true, force: true });
   if (Number.isNaN(ms)) throw new Error(`${cmd[0]} never answered /health`);
   return { ms, rss };
 }
@@ -87,25 +89,39 @@ async function once(cmd: string[]): Promise<{ ms: number; rss: number }> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const { hearth, bare } = build();
-const results = { hearth: [] as { ms: number; rss: number }[], bare: [] as { ms: number; rss: number }[] };
-await once([hearth, "run"]); // warm the page cache for both before measuring
+const results = {
+  hearth: [] as { ms: number; rss: number }[],
+  bare: [] as { ms: number; rss: number }[],
+  first: [] as { ms: number; rss: number }[],
+};
+const restartDir = mkdtempSync(join(work, "restart-"));
+await once([hearth, "run"], restartDir); // creates the database; also warms the page cache
 await once([bare]);
 for (let i = 0; i < RUNS; i++) {
   results.bare.push(await once([bare]));
-  results.hearth.push(await once([hearth, "run"]));
+  results.hearth.push(await once([hearth, "run"], restartDir));
+  if (i % 3 === 0) results.first.push(await once([hearth, "run"]));
 }
 const bareMs = median(results.bare.map((r) => r.ms));
 const hearthMs = median(results.hearth.map((r) => r.ms));
 const bareRss = median(results.bare.map((r) => r.rss));
 const hearthRss = median(results.hearth.map((r) => r.rss));
+const firstMs = median(results.first.map((r) => r.ms));
 console.log(`\nstart-up, median of ${RUNS} alternating runs (x64, compiled)`);
 figure({ name: "exec → first /health 200: bare Bun.serve (baseline)", value: bareMs, unit: "ms" });
 figure({
-  name: "exec → first /health 200: hearth run",
+  name: "exec → first /health 200: hearth run (restart)",
   value: hearthMs,
   unit: "ms",
   ratio: hearthMs / bareMs,
-  note: "fresh data dir: creates and migrates the DB",
+  note: "existing database, demo plugin",
+});
+figure({
+  name: "exec → first /health 200: hearth run (first boot)",
+  value: firstMs,
+  unit: "ms",
+  ratio: firstMs / bareMs,
+  note: `creates and migrates the database; median of ${results.first.length}`,
 });
 figure({ name: "peak RSS at first 200: bare Bun.serve (baseline)", value: bareRss, unit: "MiB" });
 figure({

@@ -1,17 +1,15 @@
 import { isHearthError } from "../errors.ts";
 import { loadConfig } from "../kernel/config/index.ts";
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
+import { CONFIG_FLAGS, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
 import { inspectPlugins } from "./inspect.ts";
+import { CHECK_META } from "./meta.ts";
 
 /**
  * `hearth check`: validates the configuration and every plugin manifest, and plans the plugin start
  * order, without starting anything or writing anything. Exit 0 when all is well, 1 otherwise.
  */
 export const checkCommand: Command = {
-  name: "check",
-  summary: "Validate the configuration and plugin manifests without starting anything",
-  usage: "hearth check [--config FILE] [--data-dir DIR]",
-  options: CONFIG_FLAGS_HELP,
+  ...CHECK_META,
   async run(args, io) {
     const { values } = parseStrict({ args, options: CONFIG_FLAGS, strict: true });
     if (values.help) {

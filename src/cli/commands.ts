@@ -5,10 +5,8 @@
  */
 import { HearthError } from "../errors.ts";
 import { versionInfo } from "../version.ts";
-import { checkCommand } from "./check.ts";
 import { type Command, commandHelp, EXIT, type Io, parseStrict } from "./command.ts";
-import { pluginsCommand } from "./plugins.ts";
-import { runCommand } from "./run.ts";
+import { CHECK_META, PLUGINS_META, RUN_META } from "./meta.ts";
 
 export { type Command, EXIT, type Io } from "./command.ts";
 
@@ -34,7 +32,27 @@ const version: Command = {
   },
 };
 
-export const COMMANDS: Command[] = [runCommand, checkCommand, pluginsCommand, version];
+/**
+ * A command whose code is imported only when it runs: `hearth version` and `--help` should not pay
+ * for loading the whole runtime (zod, pino, hono, SQLite). The import paths are string literals, so
+ * `bun build --compile` still bundles them.
+ */
+function lazy(meta: Omit<Command, "run">, load: () => Promise<Command>): Command {
+  return {
+    ...meta,
+    async run(args, io) {
+      const cmd = await load();
+      return cmd.run.call(cmd, args, io);
+    },
+  };
+}
+
+export const COMMANDS: Command[] = [
+  lazy(RUN_META, async () => (await import("./run.ts")).runCommand),
+  lazy(CHECK_META, async () => (await import("./check.ts")).checkCommand),
+  lazy(PLUGINS_META, async () => (await import("./plugins.ts")).pluginsCommand),
+  version,
+];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

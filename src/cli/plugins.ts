@@ -1,13 +1,11 @@
 import { loadConfig } from "../kernel/config/index.ts";
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
+import { CONFIG_FLAGS, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
 import { inspectPlugins } from "./inspect.ts";
+import { PLUGINS_META } from "./meta.ts";
 
 /** `hearth plugins`: every discovered plugin, whether it would start, and why not. */
 export const pluginsCommand: Command = {
-  name: "plugins",
-  summary: "List discovered plugins (built-in and external) and why any would be skipped",
-  usage: "hearth plugins [--config FILE] [--data-dir DIR] [--json]",
-  options: `${CONFIG_FLAGS_HELP}\n      --json            machine-readable output`,
+  ...PLUGINS_META,
   async run(args, io) {
     const { values } = parseStrict({
       args,

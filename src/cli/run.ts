@@ -2,7 +2,8 @@ import { loadConfig } from "../kernel/config/index.ts";
 import { createLogger, type Logger } from "../kernel/log/index.ts";
 import { CoreRuntime } from "../runtime.ts";
 import { versionInfo } from "../version.ts";
-import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
+import { CONFIG_FLAGS, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
+import { RUN_META } from "./meta.ts";
 
 /** Re-imports every running external plugin from disk (and restarts its dependents). */
 async function reloadExternal(runtime: CoreRuntime, logger: Logger): Promise<void> {
@@ -34,10 +35,7 @@ function flush(logger: Logger): Promise<void> {
  * that escape every handler are logged and counted; they do not kill the process.
  */
 export const runCommand: Command = {
-  name: "run",
-  summary: "Start Hearth and serve until SIGTERM/SIGINT (what systemd runs)",
-  usage: "hearth run [--config FILE] [--data-dir DIR]",
-  options: CONFIG_FLAGS_HELP,
+  ...RUN_META,
   async run(args, io) {
     const { values } = parseStrict({ args, options: CONFIG_FLAGS, strict: true });
     if (values.help) {

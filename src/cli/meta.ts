@@ -1,0 +1,25 @@
+import { CONFIG_FLAGS_HELP, type Command } from "./command.ts";
+
+type Meta = Omit<Command, "run">;
+
+// Names, summaries and usage of the commands whose code is loaded lazily (see commands.ts).
+export const RUN_META: Meta = {
+  name: "run",
+  summary: "Start Hearth and serve until SIGTERM/SIGINT (what systemd runs)",
+  usage: "hearth run [--config FILE] [--data-dir DIR]",
+  options: CONFIG_FLAGS_HELP,
+};
+
+export const CHECK_META: Meta = {
+  name: "check",
+  summary: "Validate the configuration and plugin manifests without starting anything",
+  usage: "hearth check [--config FILE] [--data-dir DIR]",
+  options: CONFIG_FLAGS_HELP,
+};
+
+export const PLUGINS_META: Meta = {
+  name: "plugins",
+  summary: "List discovered plugins (built-in and external) and why any would be skipped",
+  usage: "hearth plugins [--config FILE] [--data-dir DIR] [--json]",
+  options: `${CONFIG_FLAGS_HELP}\n      --json            machine-readable output`,
+};
