@@ -29,6 +29,7 @@ import { createStateEngine } from "./kernel/state/index.ts";
 import type { StateEngine } from "./kernel/state/types.ts";
 import { openStorage } from "./kernel/storage/index.ts";
 import type { Storage } from "./kernel/storage/types.ts";
+import { withTimeout } from "./kernel/util/index.ts";
 import { createAdminModule } from "./modules/admin/index.ts";
 import { createLoggerModule } from "./modules/logger/index.ts";
 import type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
@@ -57,6 +58,24 @@ interface Components {
   modules: ModuleManager;
   plugins: PluginManager;
   ctx: ModuleContext;
+}
+
+const TIMED_OUT = new Error("deadline passed");
+const HEALTH_PROBE_TIMEOUT_MS = 2000;
+
+/** "done", "timeout" once `ms` have passed (the work is abandoned), or the error the work failed with. */
+async function settleWithin(work: Promise<unknown>, ms: number): Promise<"done" | "timeout" | Error> {
+  try {
+    await withTimeout(
+      () => work,
+      ms,
+      () => TIMED_OUT,
+    );
+    return "done";
+  } catch (err) {
+    if (err === TIMED_OUT) return "timeout";
+    return err instanceof Error ? err : new Error(errorMessage(err));
+  }
 }
 
 export class CoreRuntime {
@@ -214,7 +233,7 @@ export class CoreRuntime {
       await c.modules.stopAll(c.ctx);
       await c.bus.drain();
     })();
-    const outcome = await deadline(steps, limit);
+    const outcome = await settleWithin(steps, limit);
     let hung: string[] = [];
     if (outcome === "timeout") {
       hung = [
@@ -269,7 +288,13 @@ export class CoreRuntime {
     }
     let storage: ComponentHealth = { status: "healthy" };
     try {
-      await c.storage.has("hearth", "health-probe");
+      // A read waits behind an open transaction: bound it, so a wedged writer shows as unhealthy
+      // instead of hanging the probe.
+      await withTimeout(
+        () => c.storage.has("hearth", "health-probe"),
+        HEALTH_PROBE_TIMEOUT_MS,
+        () => new Error(`storage did not answer within ${HEALTH_PROBE_TIMEOUT_MS} ms`),
+      );
     } catch (err) {
       storage = { status: "unhealthy", detail: errorMessage(err) };
     }
@@ -316,24 +341,5 @@ export class CoreRuntime {
       plugins: c.plugins.list(),
       process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     };
-  }
-}
-
-/** Resolves "done", the error the promise rejected with, or "timeout" once `ms` have passed. */
-async function deadline(promise: Promise<unknown>, ms: number): Promise<"done" | "timeout" | Error> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => "done" as const,
-        (err: unknown) => (err instanceof Error ? err : new Error(errorMessage(err))),
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

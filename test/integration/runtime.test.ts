@@ -144,6 +144,25 @@ describe("CoreRuntime", () => {
     expect((await runtime.healthCheck()).status).toBe("unhealthy");
   });
 
+  it("reports storage unhealthy, without hanging, while a transaction holds it", async () => {
+    const { runtime } = makeRuntime({ plugins: [plugin("good", {})] });
+    await runtime.start();
+    let release: () => void = () => {};
+    const held = runtime.components.storage.transaction(
+      () =>
+        new Promise<void>((r) => {
+          release = r;
+        }),
+    );
+    const health = await runtime.healthCheck();
+    expect(health.status).toBe("unhealthy");
+    expect(health.checks.storage.detail).toContain("did not answer");
+    release();
+    await held;
+    expect((await runtime.healthCheck()).status).toBe("healthy");
+    await runtime.stop();
+  });
+
   it("is healthy with every plugin started", async () => {
     const { runtime } = makeRuntime({ plugins: [plugin("good", {})] });
     await runtime.start();

@@ -1,4 +1,5 @@
 import { HearthError } from "../../errors.ts";
+import { withTimeout } from "../util/index.ts";
 
 export type LifecycleHook = "register" | "start" | "stop";
 
@@ -13,30 +14,16 @@ export function runHook(
   fn: () => void | Promise<void>,
   timeoutMs: number,
 ): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(
-        new HearthError(
-          "MODULE_HOOK_TIMEOUT",
-          `Module "${module}" ${hook} hook did not finish within ${timeoutMs} ms`,
-          { data: { module, hook, timeoutMs } },
-        ),
-      );
-    }, timeoutMs);
-    const done = (settle: () => void) => {
-      clearTimeout(timer);
-      settle();
-    };
-    let result: void | Promise<void>;
-    try {
-      result = fn();
-    } catch (err) {
-      done(() => reject(err));
-      return;
-    }
-    Promise.resolve(result).then(
-      () => done(resolve),
-      (err: unknown) => done(() => reject(err)),
-    );
-  });
+  return withTimeout(
+    fn,
+    timeoutMs,
+    () =>
+      new HearthError(
+        "MODULE_HOOK_TIMEOUT",
+        `Module "${module}" ${hook} hook did not finish within ${timeoutMs} ms`,
+        {
+          data: { module, hook, timeoutMs },
+        },
+      ),
+  );
 }

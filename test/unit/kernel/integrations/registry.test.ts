@@ -9,6 +9,7 @@ import {
   type IntegrationRegistry,
 } from "../../../../src/kernel/integrations/index.ts";
 import { openStorage, type Storage } from "../../../../src/kernel/storage/index.ts";
+import { hearthRejection } from "../../../helpers/errors.ts";
 
 let dir: string;
 let dbPath: string;
@@ -29,16 +30,6 @@ async function restart(): Promise<IntegrationRegistry> {
   const next = create();
   await next.load();
   return next;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<HearthError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HearthError);
-    return err as HearthError;
-  }
-  throw new Error("expected a rejection");
 }
 
 beforeEach(async () => {
@@ -114,7 +105,7 @@ describe("declare", () => {
     ["a description that is not a string", { name: "x", version: "1", description: 3 }],
   ])("refuses %s with INVALID_ARGUMENT", async (_what, declaration) => {
     const bad = declaration as unknown as Parameters<IntegrationRegistry["declare"]>[0];
-    expect((await rejection(registry.declare(bad))).code).toBe("INVALID_ARGUMENT");
+    expect((await hearthRejection(registry.declare(bad))).code).toBe("INVALID_ARGUMENT");
     expect(registry.list()).toEqual([]);
   });
 });
@@ -152,14 +143,14 @@ describe("setStatus", () => {
   });
 
   it("an unknown name is PLUGIN_NOT_FOUND", async () => {
-    const err = await rejection(registry.setStatus("nope", "disabled"));
+    const err = await hearthRejection(registry.setStatus("nope", "disabled"));
     expect(err.code).toBe("PLUGIN_NOT_FOUND");
     expect(err.data).toEqual({ name: "nope" });
   });
 
   it("refuses an unknown status with INVALID_ARGUMENT", async () => {
     const bad = "paused" as unknown as "enabled";
-    expect((await rejection(registry.setStatus("zigbee", bad))).code).toBe("INVALID_ARGUMENT");
+    expect((await hearthRejection(registry.setStatus("zigbee", bad))).code).toBe("INVALID_ARGUMENT");
   });
 });
 
@@ -189,7 +180,7 @@ describe("get, list and remove", () => {
   });
 
   it("remove of an unknown name is PLUGIN_NOT_FOUND", async () => {
-    expect((await rejection(registry.remove("nope"))).code).toBe("PLUGIN_NOT_FOUND");
+    expect((await hearthRejection(registry.remove("nope"))).code).toBe("PLUGIN_NOT_FOUND");
   });
 });
 

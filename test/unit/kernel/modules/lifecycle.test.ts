@@ -6,6 +6,7 @@ import {
   type ModuleContext,
   type ModuleManager,
 } from "../../../../src/kernel/modules/index.ts";
+import { hearthRejection } from "../../../helpers/errors.ts";
 import { captureLog } from "../../../helpers/log.ts";
 import { buildModuleContext, type TestModuleContext } from "./module-context.ts";
 import { recorder } from "./recorder.ts";
@@ -23,16 +24,6 @@ beforeEach(() => {
 afterEach(async () => {
   await env.dispose();
 });
-
-async function caught(promise: Promise<unknown>): Promise<HearthError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HearthError);
-    return err as HearthError;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("order and exactly-once", () => {
   it("registers and starts in add order and stops in exact reverse order", async () => {
@@ -127,7 +118,7 @@ describe("required and optional failures", () => {
     const { module } = recorder();
     manager.add(module("a"));
     manager.add(module("core", { fail: ["register"] }));
-    const err = await caught(manager.registerAll(ctx));
+    const err = await hearthRejection(manager.registerAll(ctx));
     expect(err.code).toBe("MODULE_REQUIRED_FAILED");
     expect(err.data).toEqual({ module: "core", hook: "register" });
     expect(err.message).toContain('"core"');
@@ -139,7 +130,7 @@ describe("required and optional failures", () => {
     manager.add(module("a"));
     manager.add(module("core", { fail: ["register"] }));
     manager.add(module("c"));
-    await caught(manager.registerAll(ctx));
+    await hearthRejection(manager.registerAll(ctx));
     expect(calls).toEqual(["a.register", "core.register"]);
     expect(manager.get("c")?.state).toBe("added");
     expect(manager.get("core")?.state).toBe("failed");
@@ -149,7 +140,7 @@ describe("required and optional failures", () => {
     const { module } = recorder();
     manager.add(module("core", { fail: ["start"] }));
     await manager.registerAll(ctx);
-    const err = await caught(manager.startAll(ctx));
+    const err = await hearthRejection(manager.startAll(ctx));
     expect(err.code).toBe("MODULE_REQUIRED_FAILED");
     expect(err.data).toEqual({ module: "core", hook: "start" });
     expect((err.cause as Error).message).toBe("core start broke");
@@ -214,7 +205,7 @@ describe("stopping", () => {
     manager.add(module("core", { fail: ["start"] }));
     manager.add(module("d"));
     await manager.registerAll(ctx);
-    await caught(manager.startAll(ctx));
+    await hearthRejection(manager.startAll(ctx));
     await manager.stopAll(ctx);
     expect(calls.filter((c) => c.endsWith(".stop"))).toEqual(["d.stop", "core.stop", "b.stop", "a.stop"]);
   });
@@ -264,8 +255,8 @@ describe("stopping", () => {
 
   it("refuses to register or start once stopped", async () => {
     await manager.stopAll(ctx);
-    expect((await caught(manager.registerAll(ctx))).code).toBe("RUNTIME_NOT_READY");
-    expect((await caught(manager.startAll(ctx))).code).toBe("RUNTIME_NOT_READY");
+    expect((await hearthRejection(manager.registerAll(ctx))).code).toBe("RUNTIME_NOT_READY");
+    expect((await hearthRejection(manager.startAll(ctx))).code).toBe("RUNTIME_NOT_READY");
   });
 
   it("a stop requested while a start runs waits for it, then stops in reverse", async () => {
@@ -297,7 +288,7 @@ describe("stopping", () => {
     const stopping = patient.stopAll(ctx);
     await Bun.sleep(5);
     release();
-    expect((await caught(starting)).code).toBe("RUNTIME_NOT_READY");
+    expect((await hearthRejection(starting)).code).toBe("RUNTIME_NOT_READY");
     await stopping;
     expect(calls).not.toContain("c.start");
     expect(calls.slice(calls.indexOf("slow.started"))).toEqual([
@@ -313,7 +304,7 @@ describe("hook timeouts", () => {
   it("a hanging required start fails with MODULE_HOOK_TIMEOUT naming module and hook", async () => {
     const { module } = recorder();
     manager.add(module("stuck", { hang: ["start"] }));
-    const err = await caught(manager.startAll(ctx));
+    const err = await hearthRejection(manager.startAll(ctx));
     expect(err.code).toBe("MODULE_REQUIRED_FAILED");
     const cause = err.cause as HearthError;
     expect(cause.code).toBe("MODULE_HOOK_TIMEOUT");

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "bun:test";
-import { HearthError } from "../../../../src/errors.ts";
 import { createModuleManager, type ModuleContext } from "../../../../src/kernel/modules/index.ts";
 import { createLoggerModule } from "../../../../src/modules/logger/index.ts";
+import { hearthRejection } from "../../../helpers/errors.ts";
 import { type CapturedLog, captureLog } from "../../../helpers/log.ts";
 import { buildModuleContext, type TestModuleContext } from "../../kernel/modules/module-context.ts";
 
@@ -24,16 +24,6 @@ afterEach(async () => {
 
 function linesWith(message: string): Record<string, unknown>[] {
   return captured.lines.filter((l) => l.msg === message);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<HearthError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(HearthError);
-    return err as HearthError;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("the logger module", () => {
@@ -102,17 +92,17 @@ describe("the logger module", () => {
   });
 
   it("refuses an unknown level with SERVICE_INVALID_PARAMS", async () => {
-    const err = await rejection(ctx.services.call("logger.log", { level: "loud", message: "x" }));
+    const err = await hearthRejection(ctx.services.call("logger.log", { level: "loud", message: "x" }));
     expect(err.code).toBe("SERVICE_INVALID_PARAMS");
   });
 
   it("refuses an empty message", async () => {
-    const err = await rejection(ctx.services.call("logger.log", { level: "info", message: "" }));
+    const err = await hearthRejection(ctx.services.call("logger.log", { level: "info", message: "" }));
     expect(err.code).toBe("SERVICE_INVALID_PARAMS");
   });
 
   it("refuses a message longer than 2000 characters", async () => {
-    const err = await rejection(
+    const err = await hearthRejection(
       ctx.services.call("logger.log", { level: "info", message: "x".repeat(2001) }),
     );
     expect(err.code).toBe("SERVICE_INVALID_PARAMS");
@@ -124,7 +114,7 @@ describe("the logger module", () => {
   });
 
   it("refuses fields that are not an object", async () => {
-    const err = await rejection(
+    const err = await hearthRejection(
       ctx.services.call("logger.log", { level: "info", message: "x", fields: [1] }),
     );
     expect(err.code).toBe("SERVICE_INVALID_PARAMS");
@@ -132,7 +122,9 @@ describe("the logger module", () => {
 
   it("refuses oversized fields instead of flooding the log", async () => {
     const fields = { blob: "z".repeat(10_000) };
-    const err = await rejection(ctx.services.call("logger.log", { level: "info", message: "big", fields }));
+    const err = await hearthRejection(
+      ctx.services.call("logger.log", { level: "info", message: "big", fields }),
+    );
     expect(err.code).toBe("SERVICE_INVALID_PARAMS");
     expect(linesWith("big")).toHaveLength(0);
   });
