@@ -13,6 +13,15 @@ export const configSchema = z.strictObject({
   http: z.strictObject({
     host: z.string().min(1),
     port: z.int().min(0).max(65535),
+    /** Believe X-Forwarded-For for the client address (only behind a reverse proxy you run). */
+    trustProxy: z.boolean(),
+    /** Largest request body accepted; larger gets 413. */
+    maxBodyBytes: z.int().min(1024).max(64 * 1024 * 1024),
+    /** Origins allowed by CORS; empty = CORS off. `"*"` allows any origin. */
+    corsOrigins: z.array(z.string().min(1)),
+    /** Failed authentications per client address within `authWindowMs` before 429. */
+    authMaxFailures: z.int().min(1).max(10_000),
+    authWindowMs: z.int().min(1000).max(86_400_000),
   }),
   shutdownTimeoutMs: z.int().min(100).max(600_000),
   logLevel: z.enum(LOG_LEVELS as [string, ...string[]]),
@@ -36,7 +45,15 @@ export const configSchema = z.strictObject({
 
 /** Embedded defaults; `dataDir` is filled in at load time (it depends on the environment). */
 export const DEFAULTS = {
-  http: { host: "0.0.0.0", port: 8420 },
+  http: {
+    host: "0.0.0.0",
+    port: 8420,
+    trustProxy: false,
+    maxBodyBytes: 1024 * 1024,
+    corsOrigins: [],
+    authMaxFailures: 10,
+    authWindowMs: 60_000,
+  },
   shutdownTimeoutMs: 10_000,
   logLevel: "info",
   storage: { durable: false, flushIntervalMs: 5000, maxValueBytes: 1024 * 1024, secretNamespaces: [] },
@@ -51,6 +68,7 @@ export const ENV_VARS: readonly { name: string; path: string; kind: EnvKind }[] 
   { name: "HEARTH_PLUGINS_DIR", path: "pluginsDir", kind: "string" },
   { name: "HEARTH_HTTP_HOST", path: "http.host", kind: "string" },
   { name: "HEARTH_HTTP_PORT", path: "http.port", kind: "int" },
+  { name: "HEARTH_HTTP_TRUST_PROXY", path: "http.trustProxy", kind: "bool" },
   { name: "HEARTH_SHUTDOWN_TIMEOUT_MS", path: "shutdownTimeoutMs", kind: "int" },
   { name: "HEARTH_LOG_LEVEL", path: "logLevel", kind: "string" },
   { name: "HEARTH_STORAGE_DURABLE", path: "storage.durable", kind: "bool" },

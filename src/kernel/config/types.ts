@@ -10,7 +10,15 @@ export interface PluginConfigEntry {
 export interface HearthConfig {
   dataDir: string;
   pluginsDir: string;
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    trustProxy: boolean;
+    maxBodyBytes: number;
+    corsOrigins: string[];
+    authMaxFailures: number;
+    authWindowMs: number;
+  };
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
   storage: {

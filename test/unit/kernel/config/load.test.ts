@@ -28,7 +28,7 @@ describe("loadConfig", () => {
     expect(file).toBeUndefined();
     expect(config.dataDir).toBe(join(dir, "data"));
     expect(config.pluginsDir).toBe(join(dir, "data", "plugins"));
-    expect(config.http).toEqual({ host: "0.0.0.0", port: 8420 });
+    expect(config.http).toMatchObject({ host: "0.0.0.0", port: 8420, trustProxy: false, corsOrigins: [] });
     expect(config.shutdownTimeoutMs).toBe(10_000);
     expect(config.logLevel).toBe("info");
     expect(config.storage.secretNamespaces).toEqual(["auth", "secrets"]);
@@ -43,7 +43,7 @@ describe("loadConfig", () => {
     writeFileSync(join(dir, "hearth.json"), JSON.stringify({ http: { port: 9000 }, dataDir: "/srv/h" }));
     const { config, file } = loadConfig({ env: {}, cwd: dir });
     expect(file).toBe(join(dir, "hearth.json"));
-    expect(config.http).toEqual({ host: "0.0.0.0", port: 9000 });
+    expect(config.http).toMatchObject({ host: "0.0.0.0", port: 9000 });
     expect(config.dataDir).toBe("/srv/h");
   });
 
