@@ -2,14 +2,20 @@
 /**
  * Compiles `src/main.ts` into one self-contained executable per target under `dist/`.
  *
- *   bun run build                 # the host target (dist/hearth-linux-x64 on this machine)
- *   bun run build --target all    # later: host plus bun-linux-arm64 for the Pi
+ *   bun run build                          # the host target (dist/hearth-linux-x64 on this machine)
+ *   bun run build --target all             # bun-linux-x64 and bun-linux-arm64 (the Pi), plus SHA256SUMS
+ *   bun run build --target bun-linux-arm64
+ *
+ * A foreign target's runtime is the npm package @oven/bun-linux-<arch> of exactly this Bun's version
+ * (`npm pack`, cached under dist/.runtimes), passed with --compile-executable-path: no other download,
+ * and a version mismatch cannot happen (it would fail at run time with BunSectionNotFound).
  *
  * Flags: --minify --bytecode for start-up time; --no-compile-autoload-dotenv so a stray `.env` in the
  * service's working directory cannot change the configuration. Never `strip` the output: the app is
  * embedded in the executable's data and a stripped file runs as plain `bun`.
  */
-import { mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 
@@ -29,7 +35,34 @@ function gitCommit(): string {
   return `${r.stdout.toString().trim()}${dirty.stdout.toString().trim() ? "-dirty" : ""}`;
 }
 
-const targets = values.target === "host" ? [HOST_TARGET] : values.target.split(",");
+const ALL = ["bun-linux-x64", "bun-linux-arm64"];
+const targets =
+  values.target === "host" ? [HOST_TARGET] : values.target === "all" ? ALL : values.target.split(",");
+for (const t of targets) {
+  if (!ALL.includes(t)) {
+    console.error(`build: unknown target ${t} (known: ${ALL.join(", ")})`);
+    process.exit(2);
+  }
+}
+
+/** The Bun runtime for a foreign target, from npm, of exactly this Bun's version. */
+function runtimeFor(target: string): string | undefined {
+  if (target === HOST_TARGET) return undefined;
+  const pkg = target === "bun-linux-arm64" ? "@oven/bun-linux-aarch64" : "@oven/bun-linux-x64";
+  const dir = join(ROOT, "dist", ".runtimes", `${pkg.replace("/", "__")}-${Bun.version}`);
+  const bin = join(dir, "package", "bin", "bun");
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  const pack = Bun.spawnSync(["npm", "pack", `${pkg}@${Bun.version}`, "--silent"], {
+    cwd: dir,
+    stderr: "inherit",
+  });
+  const tgz = pack.stdout.toString().trim().split("\n").pop();
+  if (pack.exitCode !== 0 || !tgz) throw new Error(`build: npm pack ${pkg}@${Bun.version} failed`);
+  const untar = Bun.spawnSync(["tar", "xzf", tgz], { cwd: dir, stderr: "inherit" });
+  if (untar.exitCode !== 0 || !existsSync(bin)) throw new Error(`build: could not unpack ${tgz}`);
+  return bin;
+}
 const outdir = resolve(ROOT, values.outdir);
 mkdirSync(outdir, { recursive: true });
 const commit = gitCommit();
@@ -42,8 +75,10 @@ const gen = Bun.spawnSync([process.execPath, "run", join(ROOT, "scripts/gen-buil
 });
 if (gen.exitCode !== 0) process.exit(1);
 
+const built: string[] = [];
 for (const target of targets) {
   const outfile = join(outdir, `hearth-${target.replace(/^bun-/, "")}`);
+  const runtime = runtimeFor(target);
   const cmd = [
     process.execPath,
     "build",
@@ -55,6 +90,7 @@ for (const target of targets) {
     "--no-compile-autoload-dotenv",
     `--define=HEARTH_COMMIT=${JSON.stringify(commit)}`,
     `--define=HEARTH_TARGET=${JSON.stringify(target)}`,
+    ...(runtime ? [`--compile-executable-path=${runtime}`] : []),
     join(ROOT, "src/main.ts"),
     `--outfile=${outfile}`,
   ];
@@ -64,4 +100,12 @@ for (const target of targets) {
     process.exit(1);
   }
   console.log(`build: ${outfile}`);
+  built.push(outfile);
 }
+
+// Checksums of everything built in this run, in `sha256sum -c` format.
+const sums = built.map(
+  (f) => `${createHash("sha256").update(readFileSync(f)).digest("hex")}  ${f.slice(outdir.length + 1)}`,
+);
+writeFileSync(join(outdir, "SHA256SUMS"), `${sums.join("\n")}\n`);
+console.log(`build: ${join(outdir, "SHA256SUMS")}`);

@@ -1,5 +1,6 @@
 import { loadConfig } from "../kernel/config/index.ts";
 import { createLogger, type Logger } from "../kernel/log/index.ts";
+import { sdNotify, startWatchdog } from "../platform/systemd.ts";
 import { CoreRuntime } from "../runtime.ts";
 import { versionInfo } from "../version.ts";
 import { CONFIG_FLAGS, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
@@ -71,6 +72,7 @@ export const runCommand: Command = {
         }
         signalled = true;
         logger.info({ signal }, "signal received: stopping");
+        void sdNotify("STOPPING=1");
         runtime.stop().then(
           (r) => resolve(r.timedOut ? EXIT.SHUTDOWN_TIMEOUT : EXIT.OK),
           () => resolve(EXIT.FAILURE),
@@ -96,7 +98,14 @@ export const runCommand: Command = {
       io.err(`hearth run: ${(err as { code?: string }).code ?? "ERROR"}: ${(err as Error).message}\n`);
       return EXIT.FAILURE;
     }
+    // Type=notify: systemd considers the service started only now; the watchdog pings only while healthy.
+    await sdNotify("READY=1\nSTATUS=running");
+    const stopWatchdog = startWatchdog({
+      healthy: async () => (await runtime.healthCheck()).status !== "unhealthy",
+      logger,
+    });
     const code = await stopped;
+    stopWatchdog();
     await flush(logger);
     return code;
   },

@@ -2,6 +2,7 @@ import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fakeNotifySocket } from "../helpers/notify-socket.ts";
 import { hearthBinary, runHearth, startHearth, tempDir } from "./harness.ts";
 
 let bin: string;
@@ -97,6 +98,26 @@ export default plugin;
     h.proc.kill("SIGTERM");
     expect(await h.exited).toBe(0);
     expect(readDoc(data, "reloader", "version")).toEqual({ v: 2 });
+  });
+
+  it("tells systemd READY=1, pings the watchdog while healthy, and says STOPPING=1", async () => {
+    const sock = await fakeNotifySocket();
+    try {
+      const h = await startHearth(bin, {
+        args: ["--data-dir", dataDir()],
+        env: { NOTIFY_SOCKET: sock.path, WATCHDOG_USEC: "100000" },
+      });
+      await sock.waitFor((m) => m.startsWith("READY=1"));
+      await sock.waitFor((m) => m === "WATCHDOG=1");
+      h.proc.kill("SIGTERM");
+      expect(await h.exited).toBe(0);
+      await sock.waitFor((m) => m === "STOPPING=1");
+      expect(sock.messages.indexOf("STOPPING=1")).toBeGreaterThan(
+        sock.messages.findIndex((m) => m.startsWith("READY=1")),
+      );
+    } finally {
+      sock.close();
+    }
   });
 
   it("exits 3 on an invalid configuration without creating any data", async () => {
