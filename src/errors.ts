@@ -253,6 +253,53 @@ export const ERROR_CODES = {
     description:
       "Stopping took longer than shutdownTimeoutMs; the steps still running were abandoned (storage was still flushed).",
   },
+  DATA_DIR_IN_USE: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      "Another running Hearth process owns this data folder (its pid is in hearth.pid); stop it first.",
+  },
+  AUTH_REQUIRED: {
+    httpStatus: 401,
+    retryable: false,
+    description: "The request has no bearer token; every /api/v1 route needs one.",
+  },
+  AUTH_INVALID_TOKEN: {
+    httpStatus: 401,
+    retryable: false,
+    description: "The bearer token is malformed, unknown or revoked.",
+  },
+  AUTH_FORBIDDEN: {
+    httpStatus: 403,
+    retryable: false,
+    description: "The token is valid but its scopes do not cover this route (read < control < admin).",
+  },
+  AUTH_RATE_LIMITED: {
+    httpStatus: 429,
+    retryable: true,
+    description: "Too many failed authentications from this address; wait for Retry-After seconds.",
+  },
+  NOT_FOUND: {
+    httpStatus: 404,
+    retryable: false,
+    description: "No such route or resource.",
+  },
+  INVALID_JSON: {
+    httpStatus: 400,
+    retryable: false,
+    description: "The request body is not valid JSON.",
+  },
+  PAYLOAD_TOO_LARGE: {
+    httpStatus: 413,
+    retryable: false,
+    description: "The request body is larger than http.maxBodyBytes.",
+  },
+  VALIDATION_FAILED: {
+    httpStatus: 422,
+    retryable: false,
+    description:
+      "The request's parameters, query or body fail the route's schema; `data.issues` has the paths.",
+  },
   MIRROR_FAILED: {
     httpStatus: 500,
     retryable: true,
