@@ -32,6 +32,7 @@ import type { Storage } from "./kernel/storage/types.ts";
 import { withTimeout } from "./kernel/util/index.ts";
 import { createAdminModule } from "./modules/admin/index.ts";
 import { createLoggerModule } from "./modules/logger/index.ts";
+import { acquirePidFile } from "./platform/pidfile.ts";
 import type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
 
 export type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
@@ -89,6 +90,7 @@ export class CoreRuntime {
   #startPromise: Promise<void> | undefined;
   #stopPromise: Promise<StopResult> | undefined;
   readonly #errors = { unhandledRejections: 0, uncaughtExceptions: 0 };
+  #releasePid: (() => void) | undefined;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -137,12 +139,17 @@ export class CoreRuntime {
     const t0 = performance.now();
     const { config, logger } = this.#options;
     const hookTimeoutMs = this.#options.hookTimeoutMs ?? Math.min(10_000, config.shutdownTimeoutMs);
+    // One runtime per data folder; released when stopped (a stale file from a crash is replaced).
+    this.#releasePid = acquirePidFile(config.dataDir);
     const storage = await openStorage({
       path: join(config.dataDir, "hearth.db"),
       durable: config.storage.durable,
       flushIntervalMs: config.storage.flushIntervalMs,
       maxValueBytes: config.storage.maxValueBytes,
       logger,
+    }).catch((err: unknown) => {
+      this.#releasePid?.();
+      throw err;
     });
     try {
       const bus = createEventBus({ logger });
@@ -179,6 +186,7 @@ export class CoreRuntime {
     } catch (err) {
       this.#phase = "failed";
       await storage.close();
+      this.#releasePid?.();
       throw err;
     }
   }
@@ -220,6 +228,7 @@ export class CoreRuntime {
     await this.#initPromise?.catch(() => undefined);
     const c = this.#c;
     if (!c || this.#phase === "stopped") {
+      this.#releasePid?.();
       this.#phase = "stopped";
       return { timedOut: false, hung: [], durationMs: 0 };
     }
@@ -260,6 +269,7 @@ export class CoreRuntime {
     } catch (err) {
       this.#log.error({ err: errorMessage(err) }, "storage close failed");
     }
+    this.#releasePid?.();
     this.#phase = "stopped";
     const durationMs = performance.now() - t0;
     this.#log.info(

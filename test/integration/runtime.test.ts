@@ -163,6 +163,19 @@ describe("CoreRuntime", () => {
     await runtime.stop();
   });
 
+  it("refuses a second runtime on the same data folder until the first stops", async () => {
+    const first = makeRuntime();
+    await first.runtime.start();
+    const { config } = loadConfig({ env: { HEARTH_DATA_DIR: first.dir }, cwd: first.dir });
+    const second = new CoreRuntime({ config, logger: first.log.logger, http: false, builtinPlugins: [] });
+    const err = await second.init().catch((e: unknown) => e);
+    expect((err as HearthError).code).toBe("DATA_DIR_IN_USE");
+    await first.runtime.stop();
+    const third = new CoreRuntime({ config, logger: first.log.logger, http: false, builtinPlugins: [] });
+    await third.start();
+    await third.stop();
+  });
+
   it("is healthy with every plugin started", async () => {
     const { runtime } = makeRuntime({ plugins: [plugin("good", {})] });
     await runtime.start();
