@@ -6,7 +6,7 @@
 import { HearthError } from "../errors.ts";
 import { versionInfo } from "../version.ts";
 import { type Command, commandHelp, EXIT, type Io, parseStrict } from "./command.ts";
-import { CHECK_META, PLUGINS_META, RUN_META } from "./meta.ts";
+import { BACKUP_META, CHECK_META, PLUGINS_META, RESTORE_META, RUN_META } from "./meta.ts";
 
 export { type Command, EXIT, type Io } from "./command.ts";
 
@@ -51,6 +51,8 @@ export const COMMANDS: Command[] = [
   lazy(RUN_META, async () => (await import("./run.ts")).runCommand),
   lazy(CHECK_META, async () => (await import("./check.ts")).checkCommand),
   lazy(PLUGINS_META, async () => (await import("./plugins.ts")).pluginsCommand),
+  lazy(BACKUP_META, async () => (await import("./backup.ts")).backupCommand),
+  lazy(RESTORE_META, async () => (await import("./backup.ts")).restoreCommand),
   version,
 ];
 

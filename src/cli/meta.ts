@@ -23,3 +23,17 @@ export const PLUGINS_META: Meta = {
   usage: "hearth plugins [--config FILE] [--data-dir DIR] [--json]",
   options: `${CONFIG_FLAGS_HELP}\n      --json            machine-readable output`,
 };
+
+export const BACKUP_META: Meta = {
+  name: "backup",
+  summary: "Write a consistent, integrity-checked copy of the database (safe while running)",
+  usage: "hearth backup FILE [--config FILE] [--data-dir DIR]",
+  options: CONFIG_FLAGS_HELP,
+};
+
+export const RESTORE_META: Meta = {
+  name: "restore",
+  summary: "Replace the database with a checked backup (service stopped; the old one is kept)",
+  usage: "hearth restore FILE [--config FILE] [--data-dir DIR]",
+  options: CONFIG_FLAGS_HELP,
+};

@@ -9,7 +9,7 @@
  */
 export { createMemoryStorage, type MemoryStorageOptions } from "./memory.ts";
 export { EMBEDDED_MIGRATIONS } from "./migrations.ts";
-export { openStorage } from "./sqlite.ts";
+export { backupDatabaseFile, checkDatabaseFile, openStorage } from "./sqlite.ts";
 export type {
   JsonObject,
   JsonPrimitive,

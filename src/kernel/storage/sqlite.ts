@@ -88,6 +88,70 @@ export async function openStorage(options: StorageOptions & { logger?: Logger })
   }
 }
 
+/**
+ * Checks a database file without changing it (read-only connection): SQLite's integrity check, a
+ * schema version this build knows, and Hearth's documents table. Throws STORAGE_CORRUPT,
+ * STORAGE_SCHEMA_TOO_NEW or STORAGE_OPEN_FAILED; returns the schema version. Used by `hearth restore`.
+ */
+export function checkDatabaseFile(file: string): { schemaVersion: number } {
+  const latest = EMBEDDED_MIGRATIONS.at(-1)?.version ?? 0;
+  inspect(file, latest);
+  const db = new Database(file, { readonly: true });
+  try {
+    const table = db
+      .query("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'documents'")
+      .get();
+    if (!table) {
+      throw new HearthError(
+        "STORAGE_CORRUPT",
+        `${file} is an SQLite database but not a Hearth one (no documents table)`,
+        {
+          data: { file },
+        },
+      );
+    }
+    return { schemaVersion: userVersion(db) };
+  } finally {
+    db.close(false);
+  }
+}
+
+/**
+ * Writes a consistent copy of a database file to `target` through a read-only connection
+ * (`VACUUM INTO` works on one), so a backup never writes to or migrates the live database and can
+ * run while Hearth is running. Refuses an existing target. Returns the copy's schema version.
+ */
+export function backupDatabaseFile(file: string, target: string): { schemaVersion: number } {
+  const checked = checkDatabaseFile(file);
+  if (existsSync(target)) {
+    throw new HearthError(
+      "STORAGE_BACKUP_FAILED",
+      `Backup target ${target} already exists; refusing to overwrite it`,
+      {
+        data: { target },
+      },
+    );
+  }
+  const db = new Database(file, { readonly: true });
+  try {
+    db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.query("VACUUM INTO ?").run(target);
+  } catch (err) {
+    throw new HearthError(
+      "STORAGE_BACKUP_FAILED",
+      `Backup of ${file} to ${target} failed: ${errorMessage(err)}`,
+      {
+        data: { file, target },
+        cause: err,
+      },
+    );
+  } finally {
+    db.close(false);
+  }
+  checkDatabaseFile(target);
+  return checked;
+}
+
 function inspect(file: string, latest: number): void {
   let db: Database | undefined;
   try {
