@@ -16,7 +16,10 @@ export const configSchema = z.strictObject({
     /** Believe X-Forwarded-For for the client address (only behind a reverse proxy you run). */
     trustProxy: z.boolean(),
     /** Largest request body accepted; larger gets 413. */
-    maxBodyBytes: z.int().min(1024).max(64 * 1024 * 1024),
+    maxBodyBytes: z
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024),
     /** Origins allowed by CORS; empty = CORS off. `"*"` allows any origin. */
     corsOrigins: z.array(z.string().min(1)),
     /** Failed authentications per client address within `authWindowMs` before 429. */
