@@ -47,8 +47,10 @@ const NOTES: Record<string, string> = {
     "Most of the gap to the bare server is loading the bundle: importing zod and pino costs about",
     "20 ms each in a compiled binary here; the runtime's own init and start (open and check the",
     "database, wire the kernel, start modules and the demo plugin) is about 20 ms, the `startMs` it",
-    "logs. `/health` answers 200 only once the runtime has started. Figures are for x64; the Pi",
-    "figures come with the arm64 build.",
+    "logs. `/health` answers 200 only once the runtime has started. The arm64 figures run the Pi",
+    "binary under qemu-user emulation on this x64 VM (cortex-a72, a Pi 4 class CPU): absolute times",
+    "say nothing about a real Pi, the ratio to the bare server emulated the same way is what counts.",
+    "Binaries are ~108 MiB because each embeds the Bun runtime; never `strip` them.",
   ].join(" "),
   storage: [
     "The storage layer (validation, transaction lock, JSON) costs within a few percent of raw",

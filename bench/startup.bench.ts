@@ -4,7 +4,7 @@
  * boot that creates it) against a compiled bare `Bun.serve` binary built with the same flags,
  * measured alternately in the same run.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,22 +14,44 @@ const ROOT = join(import.meta.dir, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const work = mkdtempSync(join(tmpdir(), "hearth-bench-start-"));
 
-function build(): { hearth: string; bare: string } {
-  const h = Bun.spawnSync([process.execPath, "run", join(ROOT, "scripts/build.ts"), "--outdir", work], {
-    cwd: ROOT,
-  });
-  if (h.exitCode !== 0) throw new Error(`hearth build failed: ${h.stderr}`);
+const QEMU = Bun.which("qemu-aarch64-static");
+const FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv"];
+
+function compile(args: string[], what: string): void {
+  const r = Bun.spawnSync([process.execPath, ...args], { cwd: ROOT });
+  if (r.exitCode !== 0) throw new Error(`${what} build failed: ${r.stderr}`);
+}
+
+function build(): { hearth: string; bare: string; hearthArm: string; bareArm: string } {
+  compile(["run", join(ROOT, "scripts/build.ts"), "--outdir", work, "--target", "all"], "hearth");
+  const fixture = join(import.meta.dir, "fixtures/bare-server.ts");
   const bare = join(work, "bare-server");
-  const flags = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-compile-autoload-dotenv"];
-  const b = Bun.spawnSync([
-    process.execPath,
-    "build",
-    ...flags,
-    join(import.meta.dir, "fixtures/bare-server.ts"),
-    `--outfile=${bare}`,
-  ]);
-  if (b.exitCode !== 0) throw new Error(`bare build failed: ${b.stderr}`);
-  return { hearth: join(work, `hearth-linux-${process.arch === "arm64" ? "arm64" : "x64"}`), bare };
+  compile(["build", ...FLAGS, fixture, `--outfile=${bare}`], "bare");
+  // The arm64 runtime the hearth build fetched (dist/.runtimes), so the baseline is built the same way.
+  const armRuntime = join(
+    ROOT,
+    "dist/.runtimes",
+    `@oven__bun-linux-aarch64-${Bun.version}`,
+    "package/bin/bun",
+  );
+  const bareArm = join(work, "bare-server-arm64");
+  compile(
+    [
+      "build",
+      ...FLAGS,
+      "--target=bun-linux-arm64",
+      `--compile-executable-path=${armRuntime}`,
+      fixture,
+      `--outfile=${bareArm}`,
+    ],
+    "bare arm64",
+  );
+  return {
+    hearth: join(work, `hearth-linux-${process.arch === "arm64" ? "arm64" : "x64"}`),
+    bare,
+    hearthArm: join(work, "hearth-linux-arm64"),
+    bareArm,
+  };
 }
 
 function freePort(): Promise<number> {
@@ -66,7 +88,7 @@ async function once(cmd: string[], reuse?: string): Promise<{ ms: number; rss: n
     stderr: "inherit",
   });
   let ms = Number.NaN;
-  for (let i = 0; i < 5000; i++) {
+  for (let i = 0; i < 20000; i++) {
     try {
       const res = await fetch(`http://127.0.0.1:${port}/health`);
       if (res.status === 200) {
@@ -78,6 +100,7 @@ async function once(cmd: string[], reuse?: string): Promise<{ ms: number; rss: n
     }
     await Bun.sleep(1);
   }
+  // Under qemu-user the emulated process is the qemu process itself, so VmHWM covers both.
   const rss = peakRssMiB(proc.pid);
   proc.kill("SIGTERM");
   await proc.exited;
@@ -88,7 +111,7 @@ async function once(cmd: string[], reuse?: string): Promise<{ ms: number; rss: n
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
-const { hearth, bare } = build();
+const { hearth, bare, hearthArm, bareArm } = build();
 const results = {
   hearth: [] as { ms: number; rss: number }[],
   bare: [] as { ms: number; rss: number }[],
@@ -130,5 +153,70 @@ figure({
   unit: "MiB",
   ratio: hearthRss / bareRss,
 });
+
+const mib = (f: string) => statSync(f).size / 2 ** 20;
+figure({ name: "binary size: bare Bun.serve x64 (baseline)", value: mib(bare), unit: "MiB" });
+figure({
+  name: "binary size: hearth-linux-x64",
+  value: mib(hearth),
+  unit: "MiB",
+  ratio: mib(hearth) / mib(bare),
+});
+figure({
+  name: "binary size: hearth-linux-arm64",
+  value: mib(hearthArm),
+  unit: "MiB",
+  ratio: mib(hearthArm) / mib(bareArm),
+  note: "vs the bare arm64 server",
+});
+
+if (QEMU) {
+  const ARM_RUNS = Number(process.env.BENCH_ARM_RUNS ?? 5);
+  const arm = {
+    hearth: [] as number[],
+    bare: [] as number[],
+    hearthRss: [] as number[],
+    bareRss: [] as number[],
+  };
+  const qemu = (bin: string, ...args: string[]) => [
+    QEMU,
+    "-cpu",
+    "cortex-a72",
+    "-L",
+    "/usr/aarch64-linux-gnu",
+    bin,
+    ...args,
+  ];
+  const armDir = mkdtempSync(join(work, "arm-"));
+  await once(qemu(hearthArm, "run"), armDir);
+  for (let i = 0; i < ARM_RUNS; i++) {
+    const b = await once(qemu(bareArm));
+    const h = await once(qemu(hearthArm, "run"), armDir);
+    arm.bare.push(b.ms);
+    arm.bareRss.push(b.rss);
+    arm.hearth.push(h.ms);
+    arm.hearthRss.push(h.rss);
+  }
+  const [bm, hm, br, hr] = [median(arm.bare), median(arm.hearth), median(arm.bareRss), median(arm.hearthRss)];
+  console.log(`\narm64 under qemu-user (cortex-a72), median of ${ARM_RUNS}`);
+  figure({ name: "arm64/qemu exec → /health 200: bare Bun.serve (baseline)", value: bm, unit: "ms" });
+  figure({
+    name: "arm64/qemu exec → /health 200: hearth run (restart)",
+    value: hm,
+    unit: "ms",
+    ratio: hm / bm,
+    note: "emulated: ratios only",
+  });
+  figure({ name: "arm64/qemu peak RSS: bare Bun.serve (baseline)", value: br, unit: "MiB" });
+  figure({
+    name: "arm64/qemu peak RSS: hearth run",
+    value: hr,
+    unit: "MiB",
+    ratio: hr / br,
+    note: "qemu's own memory included",
+  });
+} else {
+  console.log("qemu-aarch64-static not installed: arm64 figures skipped");
+}
 rmSync(work, { recursive: true, force: true });
 save("startup");

@@ -279,6 +279,17 @@ export const ERROR_CODES = {
     retryable: true,
     description: "Too many failed authentications from this address; wait for Retry-After seconds.",
   },
+  AUTH_TOKEN_NOT_FOUND: {
+    httpStatus: 404,
+    retryable: false,
+    description: "No token with that id (it may have been revoked already).",
+  },
+  AUTH_BOOTSTRAP_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "The bootstrap admin token could not be written to <dataDir>/admin.token; the token was revoked again.",
+  },
   NOT_FOUND: {
     httpStatus: 404,
     retryable: false,
