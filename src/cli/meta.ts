@@ -24,6 +24,22 @@ export const PLUGINS_META: Meta = {
   options: `${CONFIG_FLAGS_HELP}\n      --json            machine-readable output`,
 };
 
+export const TOKEN_META: Meta = {
+  name: "token",
+  summary: "Create, list and revoke admin API tokens (the token is printed once, on create)",
+  usage: [
+    "hearth token create --name NAME --scope admin|control|read [--scope ...] [--json]",
+    "       hearth token list [--json]",
+    "       hearth token revoke ID",
+  ].join("\n"),
+  options: [
+    "      --name NAME       create: a label for the token (1-64 characters)",
+    "      --scope SCOPE     create: read, control or admin (admin covers control covers read); repeatable",
+    "      --json            machine-readable output",
+    CONFIG_FLAGS_HELP,
+  ].join("\n"),
+};
+
 export const BACKUP_META: Meta = {
   name: "backup",
   summary: "Write a consistent, integrity-checked copy of the database (safe while running)",

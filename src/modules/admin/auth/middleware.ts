@@ -1,0 +1,118 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { getConnInfo } from "hono/bun";
+import { HearthError } from "../../../errors.ts";
+import { silentLogger } from "../../../kernel/log/index.ts";
+import { authError } from "./errors.ts";
+import { createFailureLimiter } from "./rate-limit.ts";
+import { hasScope, SCOPES } from "./scopes.ts";
+import type { AuthEnv, AuthOptions, Scope } from "./types.ts";
+
+const DEFAULT_MAX_CLIENTS = 10_000;
+/** Longer than any IPv6 text form; keeps a forged X-Forwarded-For from growing the limiter's keys. */
+const MAX_ADDRESS_CHARS = 64;
+const UNKNOWN_ADDRESS = "unknown";
+const CHALLENGE = 'Bearer realm="hearth"';
+
+/** The token of `Authorization: Bearer <token>` (scheme in any case), or undefined when malformed. */
+export function parseBearer(header: string): string | undefined {
+  const match = /^bearer +([^\s,]+)$/i.exec(header.trim());
+  return match?.[1];
+}
+
+/** The API's auth: scope-checking middleware and the client address it rate-limits by. */
+export interface Auth {
+  /**
+   * Hono middleware: 401 without or with a bad bearer token (`WWW-Authenticate: Bearer`), 403 when
+   * the token's scopes do not cover `scope`, 429 with `Retry-After` when the client address failed
+   * too often. Errors are thrown as HearthErrors for the app's `onError`. Sets `c.var.token`; `E` is
+   * the app's env (any env whose Variables include `token`).
+   */
+  require<E extends AuthEnv = AuthEnv>(scope: Scope): MiddlewareHandler<E>;
+  /** The socket address, or the first X-Forwarded-For entry when `trustProxy` is on. */
+  clientAddress(c: Context): string;
+}
+
+/**
+ * Creates the bearer-token auth for the admin API.
+ *
+ * @example
+ * const auth = createAuth({ store, trustProxy: false, maxFailures: 10, windowMs: 60_000 });
+ * app.get("/api/v1/state/*", auth.require("read"), (c) => c.json({ by: c.var.token.name }));
+ */
+export function createAuth(options: AuthOptions): Auth {
+  const { store, trustProxy } = options;
+  const log = (options.logger ?? silentLogger()).child({ component: "auth" });
+  const limiter = createFailureLimiter({
+    maxFailures: options.maxFailures,
+    windowMs: options.windowMs,
+    maxClients: options.maxClients ?? DEFAULT_MAX_CLIENTS,
+  });
+
+  function clientAddress(c: Context): string {
+    if (trustProxy) {
+      const first = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+      if (first) return first.slice(0, MAX_ADDRESS_CHARS);
+    }
+    try {
+      return getConnInfo(c).remote.address ?? UNKNOWN_ADDRESS;
+    } catch {
+      // Not served by Bun.serve (app.request() without a server env): one shared bucket.
+      return UNKNOWN_ADDRESS;
+    }
+  }
+
+  function require<E extends AuthEnv = AuthEnv>(scope: Scope): MiddlewareHandler<E> {
+    if (!SCOPES.includes(scope)) {
+      throw new HearthError("INVALID_ARGUMENT", `Unknown scope "${String(scope)}"`, { data: { scope } });
+    }
+    return async (c, next) => {
+      const address = clientAddress(c);
+      const waitMs = limiter.retryAfterMs(address);
+      if (waitMs > 0) {
+        const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+        c.header("Retry-After", String(seconds));
+        throw authError("AUTH_RATE_LIMITED", "Too many failed authentications; try again later", {
+          retryAfterSeconds: seconds,
+        });
+      }
+      const header = c.req.header("authorization");
+      // A missing header is not a guess, so it does not count towards the limit.
+      if (header === undefined || header.trim() === "") {
+        c.header("WWW-Authenticate", CHALLENGE);
+        throw authError("AUTH_REQUIRED", "Authentication required: send Authorization: Bearer <token>");
+      }
+      const token = parseBearer(header);
+      const info = token === undefined ? undefined : await store.verify(token);
+      if (info === undefined) {
+        // Success never clears the count: a holder of one valid token could otherwise interleave it
+        // with guesses at a stronger one.
+        if (limiter.fail(address)) {
+          log.warn(
+            { address, windowMs: options.windowMs },
+            "client blocked after repeated failed authentications",
+          );
+        } else {
+          log.debug({ address, malformed: token === undefined }, "authentication failed");
+        }
+        c.header("WWW-Authenticate", `${CHALLENGE}, error="invalid_token"`);
+        throw authError(
+          "AUTH_INVALID_TOKEN",
+          token === undefined
+            ? "Malformed Authorization header: expected Bearer <token>"
+            : "Invalid or revoked token",
+        );
+      }
+      if (!hasScope(info.scopes, scope)) {
+        c.header("WWW-Authenticate", `${CHALLENGE}, error="insufficient_scope", scope="${scope}"`);
+        throw authError("AUTH_FORBIDDEN", `This needs the "${scope}" scope`, {
+          required: scope,
+          granted: info.scopes,
+        });
+      }
+      c.set("token", info);
+      await next();
+    };
+  }
+
+  return { require, clientAddress };
+}

@@ -1,0 +1,190 @@
+import { Database } from "bun:sqlite";
+import { afterEach, beforeEach, describe, expect, it } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openStorage, type Storage, type StorageOps } from "../../../../../src/kernel/storage/index.ts";
+import { createTokenStore, hasScope, type TokenStore } from "../../../../../src/modules/admin/auth/index.ts";
+import { hearthRejection } from "../../../../helpers/errors.ts";
+
+let dir: string;
+let storage: Storage;
+let store: TokenStore;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), "hearth-auth-"));
+  storage = await openStorage({ path: join(dir, "hearth.db") });
+  store = createTokenStore({ storage });
+});
+afterEach(async () => {
+  await storage.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("token store", () => {
+  it("creates a token that verifies, and fails to verify once revoked", async () => {
+    const { token, info } = await store.create({ name: "grafana", scopes: ["read"] });
+    expect((await store.verify(token))?.id).toBe(info.id);
+    expect(await store.revoke(info.id)).toBe(true);
+    expect(await store.verify(token)).toBeUndefined();
+  });
+
+  it("makes tokens of hth_ and 32 random bytes in base64url, each different", async () => {
+    const a = (await store.create({ name: "a", scopes: ["read"] })).token;
+    const b = (await store.create({ name: "b", scopes: ["read"] })).token;
+    expect(a).toMatch(/^hth_[A-Za-z0-9_-]{43}$/);
+    expect(Buffer.from(a.slice(4), "base64url")).toHaveLength(32);
+    expect(a).not.toBe(b);
+  });
+
+  it("stores only a hash: the raw SQLite rows contain no token", async () => {
+    const { token } = await store.create({ name: "cli", scopes: ["admin"] });
+    await storage.close();
+    const db = new Database(join(dir, "hearth.db"), { readonly: true });
+    const rows = db
+      .query<{ key: string; value: string }, []>("SELECT key, value FROM documents WHERE namespace = 'auth'")
+      .all();
+    db.close();
+    expect(rows).toHaveLength(1);
+    const raw = JSON.stringify(rows);
+    expect(raw).not.toContain(token);
+    expect(raw).not.toContain(token.slice(4));
+    const sha = new Bun.CryptoHasher("sha256").update(token).digest("hex");
+    expect(JSON.parse(rows[0]?.value ?? "{}").hash).toBe(sha);
+  });
+
+  it("never returns the token or its hash from list or verify", async () => {
+    const { token, info } = await store.create({ name: "ha", scopes: ["control"] });
+    const hash = new Bun.CryptoHasher("sha256").update(token).digest("hex");
+    const shown = JSON.stringify([await store.list(), await store.verify(token)]);
+    expect(shown).not.toContain(token.slice(4));
+    expect(shown).not.toContain(hash.slice(0, 16));
+    expect(shown).not.toContain('"hash"');
+    expect(info).toMatchObject({ name: "ha", scopes: ["control"] });
+    expect(info.id).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it("refuses a wrong token, a token of the wrong shape and a non-string", async () => {
+    const { token } = await store.create({ name: "x", scopes: ["read"] });
+    const flipped = `${token.slice(0, -1)}${token.endsWith("A") ? "B" : "A"}`;
+    expect(await store.verify(flipped)).toBeUndefined();
+    expect(await store.verify("hth_short")).toBeUndefined();
+    expect(await store.verify(`${token} `)).toBeUndefined();
+    expect(await store.verify(42 as unknown as string)).toBeUndefined();
+  });
+
+  it("lists every token oldest first and counts them", async () => {
+    await store.create({ name: "first", scopes: ["read"] });
+    await Bun.sleep(2);
+    await store.create({ name: "second", scopes: ["admin"] });
+    expect((await store.list()).map((t) => t.name)).toEqual(["first", "second"]);
+    expect(await store.count()).toBe(2);
+  });
+
+  it("revoking an unknown id returns false and removes nothing", async () => {
+    await store.create({ name: "keep", scopes: ["read"] });
+    expect(await store.revoke("000000000000")).toBe(false);
+    expect(await store.count()).toBe(1);
+  });
+
+  it("drops duplicate scopes and orders them weakest first", async () => {
+    const { info } = await store.create({ name: "dup", scopes: ["admin", "read", "admin"] });
+    expect(info.scopes).toEqual(["read", "admin"]);
+  });
+
+  it("refuses an empty or too long name, control characters, no scopes and unknown scopes", async () => {
+    const bad = [
+      { name: "", scopes: ["read"] },
+      { name: "x".repeat(65), scopes: ["read"] },
+      { name: "line\nbreak", scopes: ["read"] },
+      { name: "ok", scopes: [] },
+      { name: "ok", scopes: ["root"] },
+    ];
+    for (const input of bad) {
+      const err = await hearthRejection(store.create(input as never), "INVALID_ARGUMENT");
+      expect((err.data as { issues: unknown[] }).issues.length).toBeGreaterThan(0);
+    }
+    expect(await store.count()).toBe(0);
+  });
+
+  it("accepts a name of exactly 64 characters", async () => {
+    const { info } = await store.create({ name: "n".repeat(64), scopes: ["read"] });
+    expect(info.name).toHaveLength(64);
+  });
+
+  it("records lastUsedAt on first use and not again within the interval", async () => {
+    const { token, info } = await store.create({ name: "u", scopes: ["read"] });
+    expect(info.lastUsedAt).toBeUndefined();
+    const first = (await store.verify(token))?.lastUsedAt;
+    expect(first).toBeString();
+    const writes = storage.stats().writes;
+    await Bun.sleep(5);
+    expect((await store.verify(token))?.lastUsedAt).toBe(first);
+    expect(storage.stats().writes).toBe(writes);
+    expect((await store.list())[0]?.lastUsedAt).toBe(first);
+  });
+
+  it("records lastUsedAt again once the interval has passed", async () => {
+    const quick = createTokenStore({ storage, lastUsedIntervalMs: 20 });
+    const { token } = await quick.create({ name: "u", scopes: ["read"] });
+    const first = (await quick.verify(token))?.lastUsedAt;
+    await Bun.sleep(40);
+    const second = (await quick.verify(token))?.lastUsedAt;
+    expect(second).not.toBe(first);
+    expect((await quick.list())[0]?.lastUsedAt).toBe(second as string);
+  });
+
+  it("a revoke racing a use is not undone by the lastUsedAt write", async () => {
+    // Holds verify's lastUsedAt transaction until the revoke is done.
+    const gate = Promise.withResolvers<void>();
+    let entered = Promise.withResolvers<void>();
+    const gated = new Proxy(storage, {
+      get(target, prop) {
+        if (prop === "transaction") {
+          return async (fn: (tx: StorageOps) => Promise<unknown>) => {
+            entered.resolve();
+            await gate.promise;
+            return target.transaction(fn);
+          };
+        }
+        const v = Reflect.get(target, prop, target);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const { token, info } = await store.create({ name: "race", scopes: ["read"] });
+    const racing = createTokenStore({ storage: gated });
+    entered = Promise.withResolvers<void>();
+    const verifying = racing.verify(token);
+    await entered.promise;
+    expect(await store.revoke(info.id)).toBe(true);
+    gate.resolve();
+    await verifying;
+    expect(await store.count()).toBe(0);
+    expect(await storage.listKeys("auth")).toEqual([]);
+  });
+});
+
+describe("hasScope", () => {
+  it("admin covers control and read, control covers read, read covers only read", () => {
+    expect([
+      hasScope(["admin"], "admin"),
+      hasScope(["admin"], "control"),
+      hasScope(["admin"], "read"),
+    ]).toEqual([true, true, true]);
+    expect([
+      hasScope(["control"], "admin"),
+      hasScope(["control"], "control"),
+      hasScope(["control"], "read"),
+    ]).toEqual([false, true, true]);
+    expect([hasScope(["read"], "admin"), hasScope(["read"], "control"), hasScope(["read"], "read")]).toEqual([
+      false,
+      false,
+      true,
+    ]);
+  });
+
+  it("grants nothing for no scopes or an unknown one", () => {
+    expect(hasScope([], "read")).toBe(false);
+    expect(hasScope(["root" as never], "read")).toBe(false);
+  });
+});
