@@ -31,6 +31,7 @@ import { openStorage } from "./kernel/storage/index.ts";
 import type { Storage } from "./kernel/storage/types.ts";
 import { withTimeout } from "./kernel/util/index.ts";
 import { createAdminModule } from "./modules/admin/index.ts";
+import { serviceMetricsMiddleware } from "./modules/admin/metrics/index.ts";
 import { createLoggerModule } from "./modules/logger/index.ts";
 import { acquirePidFile } from "./platform/pidfile.ts";
 import type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
@@ -153,7 +154,7 @@ export class CoreRuntime {
     });
     try {
       const bus = createEventBus({ logger });
-      const services = createServiceRegistry({ logger });
+      const services = createServiceRegistry({ logger, middleware: [serviceMetricsMiddleware()] });
       const state = createStateEngine({ logger });
       const mirror = createStorageWithStateMirror({
         storage,
@@ -177,7 +178,7 @@ export class CoreRuntime {
       this.#c = { storage, bus, services, state, http, modules, plugins, ctx };
 
       modules.add(createLoggerModule());
-      if (this.#options.http !== false) modules.add(createAdminModule({ health: () => this.healthCheck() }));
+      if (this.#options.http !== false) modules.add(createAdminModule({ runtime: this, integrations }));
       for (const m of this.#options.modules ?? []) modules.add(m);
       await mirror.syncFromStorage();
       await modules.registerAll(ctx);

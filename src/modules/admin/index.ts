@@ -1,42 +1,48 @@
 /**
- * The admin module: the Hono app behind Hearth's HTTP port. For now it serves the public liveness
- * probe `/health`; the authenticated `/api/v1` surface, OpenAPI and metrics are added on top of the
- * same app.
+ * The admin module: Hearth's HTTP port. It serves the public liveness probe `/health`, the OpenAPI
+ * document, Prometheus metrics and the authenticated `/api/v1` surface (see README "HTTP").
  */
-import { Hono } from "hono";
 import { defineModule } from "../../kernel/modules/index.ts";
 import type { ModuleDefinition } from "../../kernel/modules/types.ts";
-import type { HealthReport } from "../../runtime-types.ts";
+import { versionInfo } from "../../version.ts";
+import { createAdminApp } from "./app.ts";
+import { createTokenStore, ensureBootstrapToken } from "./auth/index.ts";
+import type { AdminModuleOptions } from "./types.ts";
 
-export interface AdminModuleOptions {
-  /** The runtime's health check (the module does not own the runtime). */
-  health(): Promise<HealthReport> | HealthReport;
-}
+export { createAdminApp } from "./app.ts";
+export { BUILTIN_SEGMENTS } from "./owner-routes.ts";
+export type {
+  AdminAppOptions,
+  AdminAuth,
+  AdminEnv,
+  AdminMetrics,
+  AdminModuleOptions,
+  AdminRuntime,
+  IntegrationSource,
+} from "./types.ts";
 
-/** Builds the Hono app (exported separately so tests drive it with `app.request()`). */
-export function createAdminApp(options: AdminModuleOptions): Hono {
-  const app = new Hono();
-  app.get("/health", async (c) => {
-    const report = await options.health();
-    // Degraded still serves: the liveness probe should not restart a runtime with one failed plugin.
-    return c.json({ status: report.status }, report.status === "unhealthy" ? 503 : 200);
-  });
-  app.notFound((c) =>
-    c.json({ error: { code: "NOT_FOUND", message: `No route ${c.req.method} ${c.req.path}` } }, 404),
-  );
-  return app;
-}
-
+/**
+ * The `admin` module. On start it makes sure an admin token exists (writing the bootstrap one to
+ * `<dataDir>/admin.token` the first time), then listens on `http.host:http.port`.
+ */
 export function createAdminModule(options: AdminModuleOptions): ModuleDefinition {
   let server: ReturnType<typeof Bun.serve> | undefined;
   return defineModule({
     name: "admin",
     required: true,
-    start(ctx) {
-      const app = createAdminApp(options);
-      server = Bun.serve({ hostname: ctx.config.http.host, port: ctx.config.http.port, fetch: app.fetch });
+    async start(ctx) {
+      const { config } = ctx;
+      const version = options.version ?? versionInfo();
+      const tokens = createTokenStore({ storage: ctx.storage, logger: ctx.log });
+      await ensureBootstrapToken({ store: tokens, dataDir: config.dataDir, logger: ctx.log });
+      const app = createAdminApp({ ...options, version, config, logger: ctx.log, tokens });
+      server = Bun.serve({
+        hostname: config.http.host,
+        port: config.http.port,
+        fetch: (req, srv) => app.fetch(req, { server: srv }),
+      });
       ctx.log.info(
-        { host: ctx.config.http.host, port: server.port, url: server.url.href },
+        { host: config.http.host, port: server.port, url: server.url.href },
         "admin API listening",
       );
     },

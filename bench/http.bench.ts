@@ -1,0 +1,114 @@
+/**
+ * Admin API throughput on loopback: requests/s for `GET /health` and an authenticated
+ * `GET /api/v1/state/{key}` against a bare Hono route returning the same kind of JSON, all served by
+ * `Bun.serve` in this process and measured in the same run. The load comes from `wrk` when installed
+ * (a separate process), else from a fixed number of concurrent fetch loops in this process. Each case
+ * runs a short warm-up, then a fixed duration: the whole suite is bounded to well under a minute.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Hono } from "hono";
+import { loadConfig } from "../src/kernel/config/index.ts";
+import { createLogger } from "../src/kernel/log/index.ts";
+import { createTokenStore } from "../src/modules/admin/auth/index.ts";
+import { createAdminApp } from "../src/modules/admin/index.ts";
+import { CoreRuntime } from "../src/runtime.ts";
+import { figure, save } from "./lib.ts";
+
+const SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);
+const WARMUP_SECONDS = 1;
+const CONNECTIONS = 16;
+const WRK = Bun.which("wrk");
+
+const dir = mkdtempSync(join(tmpdir(), "hearth-bench-http-"));
+const { config } = loadConfig({ env: { HEARTH_DATA_DIR: dir }, cwd: dir });
+// The access log line is part of every request's cost: format it, write it nowhere.
+const logger = createLogger({ level: "info", destination: { write() {} } });
+const runtime = new CoreRuntime({ config, logger, http: false, builtinPlugins: [] });
+await runtime.start();
+runtime.components.state.set("bench/lamp", { on: true, brightness: 80 });
+const tokens = createTokenStore({ storage: runtime.components.storage });
+const { token } = await tokens.create({ name: "bench", scopes: ["read"] });
+const admin = createAdminApp({ runtime, tokens, logger });
+
+const bare = new Hono();
+bare.get("/bare", (c) => c.json({ status: "healthy" }));
+
+const adminServer = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  fetch: (req, srv) => admin.fetch(req, { server: srv }),
+});
+const bareServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: bare.fetch });
+
+interface Load {
+  url: string;
+  headers?: Record<string, string>;
+}
+
+async function withWrk(load: Load, seconds: number): Promise<number> {
+  const args = [WRK as string, "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`];
+  for (const [k, v] of Object.entries(load.headers ?? {})) args.push("-H", `${k}: ${v}`);
+  const proc = Bun.spawn([...args, load.url], { stdout: "pipe", stderr: "pipe" });
+  const [code, out] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
+  if (code !== 0) throw new Error(`wrk failed (${code}): ${out}`);
+  if (/Non-2xx/.test(out)) throw new Error(`non-2xx responses from ${load.url}:\n${out}`);
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(out)?.[1];
+  if (rps === undefined) throw new Error(`cannot read wrk output:\n${out}`);
+  return Number(rps);
+}
+
+async function withFetch(load: Load, seconds: number): Promise<number> {
+  const until = performance.now() + seconds * 1000;
+  let done = 0;
+  const loop = async () => {
+    while (performance.now() < until) {
+      const res = await fetch(load.url, { headers: load.headers });
+      if (res.status !== 200) throw new Error(`${load.url} answered ${res.status}`);
+      await res.arrayBuffer();
+      done++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+  return done / ((performance.now() - t0) / 1000);
+}
+
+async function measure(load: Load): Promise<number> {
+  const run = WRK ? withWrk : withFetch;
+  await run(load, WARMUP_SECONDS);
+  return run(load, SECONDS);
+}
+
+const driver = WRK ? `wrk, ${CONNECTIONS} connections` : `${CONNECTIONS} fetch loops in-process`;
+console.log(`\nAdmin API requests/s on loopback (${SECONDS} s per case, ${driver})`);
+try {
+  const baseline = await measure({ url: `http://127.0.0.1:${bareServer.port}/bare` });
+  figure({ name: "bare Hono GET route (baseline)", value: baseline, unit: "req/s", note: driver });
+  const health = await measure({ url: `http://127.0.0.1:${adminServer.port}/health` });
+  figure({
+    name: "GET /health",
+    value: health,
+    unit: "req/s",
+    ratio: health / baseline,
+    note: "ratio = req/s ÷ baseline's; runs the health check (a storage probe) each time",
+  });
+  const state = await measure({
+    url: `http://127.0.0.1:${adminServer.port}/api/v1/state/bench/lamp`,
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  figure({
+    name: "GET /api/v1/state/{key} (bearer token)",
+    value: state,
+    unit: "req/s",
+    ratio: state / baseline,
+    note: "ratio = req/s ÷ baseline's; token hash + lookup, validation, access log",
+  });
+} finally {
+  await adminServer.stop(true);
+  await bareServer.stop(true);
+  await runtime.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+save("http");

@@ -1,0 +1,166 @@
+/**
+ * The admin API as one Hono app: middleware (access log, metrics, CORS, body limit), the built-in
+ * routes, owner endpoints dispatched at request time, the OpenAPI 3.1 document, and the one error
+ * handler. Built without a listener so tests drive it with `app.request()`.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { API_PREFIX } from "../../kernel/http/index.ts";
+import { silentLogger } from "../../kernel/log/index.ts";
+import { versionInfo } from "../../version.ts";
+import { accessLog } from "./access-log.ts";
+import { createAuth, createTokenStore } from "./auth/index.ts";
+import { bodyTooLarge, errorHandler, notFoundHandler, routeNotFound, validationFailed } from "./errors.ts";
+import { createMetrics, UNMATCHED_ROUTE } from "./metrics/index.ts";
+import { documentConfig, open } from "./openapi.ts";
+import { ownerPaths } from "./owner-openapi.ts";
+import { dispatch, OwnerEndpoints } from "./owner-routes.ts";
+import type { AdminApp, RouteDeps } from "./routes/deps.ts";
+import { eventRoutes } from "./routes/events.ts";
+import { pluginRoutes } from "./routes/plugins.ts";
+import { API_CALLER, serviceRoutes } from "./routes/services.ts";
+import { stateRoutes } from "./routes/state.ts";
+import { storageRoutes } from "./routes/storage.ts";
+import { systemRoutes } from "./routes/system.ts";
+import { tokenRoutes } from "./routes/tokens.ts";
+import type { AdminAppOptions, AdminEnv } from "./types.ts";
+
+const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/**
+ * Builds the admin app over a runtime.
+ *
+ * @example
+ * const app = createAdminApp({ runtime });
+ * const res = await app.request("/api/v1/runtime", { headers: { Authorization: `Bearer ${token}` } });
+ */
+export function createAdminApp(options: AdminAppOptions): AdminApp {
+  const { runtime } = options;
+  const config = options.config ?? runtime.components.ctx.config;
+  const log = (options.logger ?? silentLogger()).child({ component: "http" });
+  const version = options.version ?? versionInfo();
+  const tokens =
+    options.tokens ?? createTokenStore({ storage: runtime.components.storage, logger: options.logger });
+  const auth =
+    options.auth ??
+    createAuth({
+      store: tokens,
+      trustProxy: config.http.trustProxy,
+      maxFailures: config.http.authMaxFailures,
+      windowMs: config.http.authWindowMs,
+      logger: options.logger,
+    });
+  const metrics =
+    options.metrics ??
+    createMetrics({ getMetrics: () => runtime.getMetrics(), version, dataDir: config.dataDir });
+  const deps: RouteDeps = {
+    runtime,
+    config,
+    auth,
+    tokens,
+    metrics,
+    integrations: options.integrations,
+    version,
+    log,
+    sseHeartbeatMs: options.sseHeartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+  };
+
+  const app: AdminApp = new OpenAPIHono<AdminEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationFailed(result.target, result.error);
+    },
+  });
+  app.onError(errorHandler(log));
+  app.notFound(notFoundHandler());
+
+  app.use("*", accessLog(log));
+  app.use("*", metrics.httpMiddleware());
+  if (config.http.corsOrigins.length > 0) {
+    const origins = config.http.corsOrigins;
+    app.use(
+      "*",
+      cors({
+        origin: origins.includes("*") ? "*" : origins,
+        allowHeaders: ["Authorization", "Content-Type"],
+        allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+        maxAge: 600,
+      }),
+    );
+  }
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: config.http.maxBodyBytes,
+      onError: () => {
+        throw bodyTooLarge(config.http.maxBodyBytes);
+      },
+    }),
+  );
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An API token (`hearth token create`, `POST /api/v1/tokens`, or `<dataDir>/admin.token`).",
+  });
+  systemRoutes(app, deps);
+  pluginRoutes(app, deps);
+  serviceRoutes(app, deps);
+  stateRoutes(app, deps);
+  storageRoutes(app, deps);
+  eventRoutes(app, deps);
+  tokenRoutes(app, deps);
+
+  const endpoints = new OwnerEndpoints(runtime.components.http, log);
+  openApiRoute(app, endpoints, version.version);
+
+  app.all(`${API_PREFIX}/*`, async (c) => {
+    const res = await dispatch(c, {
+      endpoints,
+      auth,
+      services: () => runtime.components.services,
+      caller: API_CALLER,
+    });
+    if (res === undefined) {
+      c.set("route", UNMATCHED_ROUTE);
+      throw routeNotFound(c.req.method, c.req.path);
+    }
+    return res;
+  });
+  return app;
+}
+
+/** `GET /openapi.json`: the built-in routes' document (made once) plus the owner endpoints of now. */
+function openApiRoute(app: AdminApp, endpoints: OwnerEndpoints, version: string): void {
+  let base: ReturnType<AdminApp["getOpenAPI31Document"]> | undefined;
+  // Serialised once per set of owner endpoints: the document is large and asked for often by tools.
+  let cached: { from: unknown; text: string } | undefined;
+  app.openAPIRegistry.registerPath(
+    open({
+      method: "get",
+      path: "/openapi.json",
+      tags: ["runtime"],
+      summary: "This document (OpenAPI 3.1)",
+      responses: {
+        200: {
+          description: "The OpenAPI document",
+          content: { "application/json": { schema: { type: "object" } } },
+        },
+      },
+    }),
+  );
+  app.get("/openapi.json", (c) => {
+    const served = endpoints.list();
+    if (cached?.from !== served) {
+      base ??= app.getOpenAPI31Document(documentConfig(version));
+      const owners = ownerPaths(served);
+      const doc = {
+        ...base,
+        tags: [...(base.tags ?? []), ...owners.tags],
+        paths: { ...base.paths, ...owners.paths },
+      };
+      cached = { from: served, text: JSON.stringify(doc) };
+    }
+    return c.body(cached.text, 200, { "Content-Type": "application/json" });
+  });
+}

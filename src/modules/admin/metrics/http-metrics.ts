@@ -1,0 +1,69 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { Counter, Histogram, type Registry } from "prom-client";
+import { methodLabel } from "./labels.ts";
+
+const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Route label for a request no route claimed (so probes of random paths add one series, not one each). */
+export const UNMATCHED_ROUTE = "unmatched";
+
+/** Middleware registered with `use()` / `all()` shows in the matched routes with this method. */
+const ANY_METHOD = "ALL";
+
+/** Longest `route` variable accepted; a pattern is short, anything longer is not one. */
+const MAX_ROUTE_CHARS = 200;
+
+/**
+ * The route pattern that answered. A `route` context variable wins when a handler set one (the admin
+ * API sets the HttpRegistry pattern of the owner endpoint it dispatched to: it must be a pattern, never
+ * the path). Else the handler route at the index that produced the response, else the first
+ * method-specific route that matched (a middleware such as auth answered first). A 404 that only
+ * middleware matched is `unmatched`. Patterns come from the app's code, never the request.
+ */
+export function routeLabel(c: Context, status: number): string {
+  const own: unknown = c.get("route");
+  if (typeof own === "string" && own !== "" && own.length <= MAX_ROUTE_CHARS) return own;
+  let routes: { method: string; path: string }[];
+  try {
+    routes = matchedRoutes(c);
+  } catch {
+    return UNMATCHED_ROUTE;
+  }
+  const answered = routes[c.req.routeIndex];
+  if (answered && answered.method !== ANY_METHOD) return answered.path;
+  const handler = routes.find((r) => r.method !== ANY_METHOD);
+  if (handler) return handler.path;
+  if (status === 404 || !answered) return UNMATCHED_ROUTE;
+  return answered.path;
+}
+
+export function createHttpMetrics(registry: Registry): () => MiddlewareHandler {
+  const requests = new Counter({
+    name: "hearth_http_requests_total",
+    help: "HTTP requests answered by the admin API, by method, route pattern and status.",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "hearth_http_request_duration_seconds",
+    help: "Time to produce the HTTP response (headers; streams excluded), by method and route pattern.",
+    labelNames: ["method", "route"],
+    buckets: HTTP_BUCKETS,
+    registers: [registry],
+  });
+  return () => async (c, next) => {
+    const t0 = performance.now();
+    let status = 500;
+    try {
+      await next();
+      status = c.res.status;
+    } finally {
+      // Recorded even when next() threw past the app's error handler (then the client got a 500).
+      const method = methodLabel(c.req.method);
+      const route = routeLabel(c, status);
+      requests.inc({ method, route, status: String(status) });
+      duration.observe({ method, route }, (performance.now() - t0) / 1000);
+    }
+  };
+}

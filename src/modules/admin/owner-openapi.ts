@@ -1,0 +1,136 @@
+/**
+ * The OpenAPI part of owner endpoints, generated from their zod schemas with zod's own JSON Schema
+ * export (draft 2020-12, which OpenAPI 3.1 uses), one tag per owner.
+ */
+import { z } from "zod";
+import type { RegisteredEndpoint } from "../../kernel/http/types.ts";
+import { AUTH_ERRORS } from "./openapi.ts";
+
+type JsonSchema = Record<string, unknown>;
+type Operation = Record<string, unknown>;
+export type PathItems = Record<string, Record<string, Operation>>;
+
+const ERROR_REF = { $ref: "#/components/schemas/Error" };
+const OWNER_ERRORS = [...AUTH_ERRORS, 400, 404, 413, 415, 422, 503, 504].sort();
+
+/** Path items and tags for the endpoints, ready to merge into the document. */
+export function ownerPaths(endpoints: readonly RegisteredEndpoint[]): {
+  paths: PathItems;
+  tags: { name: string; description: string }[];
+} {
+  const paths: PathItems = {};
+  const owners = new Set<string>();
+  for (const e of endpoints) {
+    owners.add(e.owner);
+    const { path, pathParams } = openApiPath(e.fullPath);
+    paths[path] = { ...paths[path], [e.method.toLowerCase()]: operation(e, pathParams) };
+  }
+  const tags = [...owners].sort().map((name) => ({ name, description: `Endpoints of \`${name}\`` }));
+  return { paths, tags };
+}
+
+/** Hono's `/:id{[0-9]+}` and `*` become OpenAPI's `/{id}` and `/{wildcard}`. */
+function openApiPath(fullPath: string): { path: string; pathParams: string[] } {
+  const pathParams: string[] = [];
+  let wildcards = 0;
+  const segments = fullPath.split("/").map((s) => {
+    if (s.startsWith(":")) {
+      const name = /^:([A-Za-z_][A-Za-z0-9_]*)/.exec(s)?.[1] ?? "param";
+      pathParams.push(name);
+      return `{${name}}`;
+    }
+    if (s === "*") {
+      const name = wildcards++ === 0 ? "wildcard" : `wildcard${wildcards}`;
+      pathParams.push(name);
+      return `{${name}}`;
+    }
+    return s;
+  });
+  return { path: segments.join("/"), pathParams };
+}
+
+function operation(e: RegisteredEndpoint, pathParams: string[]): Operation {
+  const params = toSchema(e.params, "input");
+  const query = toSchema(e.query, "input");
+  const parameters: Record<string, unknown>[] = pathParams.map((name) => ({
+    name,
+    in: "path",
+    required: true,
+    schema: propertyOf(params, name) ?? { type: "string" },
+  }));
+  const queryProps = (query?.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((query?.required ?? []) as string[]);
+  for (const [name, schema] of Object.entries(queryProps)) {
+    parameters.push({ name, in: "query", required: required.has(name), schema });
+  }
+  const op: Operation = {
+    tags: [e.owner],
+    summary: e.summary,
+    description: `Calls the service \`${e.service}\` with path parameters, query and body merged as its params.\n\nScope: \`${e.scope}\`.`,
+    operationId: operationId(e),
+    security: [{ bearer: [] }],
+    "x-scope": e.scope,
+    "x-service": e.service,
+    parameters,
+    responses: {
+      200: {
+        description: "What the service returned",
+        content: { "application/json": { schema: toSchema(e.response, "output") ?? {} } },
+      },
+      ...Object.fromEntries(
+        OWNER_ERRORS.map((s) => [
+          s,
+          { description: "Error", content: { "application/json": { schema: ERROR_REF } } },
+        ]),
+      ),
+    },
+  };
+  if (e.method !== "GET" && e.method !== "DELETE") {
+    op.requestBody = {
+      required: bodyRequired(e.body),
+      content: { "application/json": { schema: toSchema(e.body, "input") ?? {} } },
+    };
+  }
+  return op;
+}
+
+function operationId(e: RegisteredEndpoint): string {
+  const path = e.fullPath
+    .replace(/^\/api\/v1\//, "")
+    .replace(/\{[^}]*\}/g, "")
+    .replace(/[^A-Za-z0-9]+/g, "_")
+    .replace(/^_|_$/g, "");
+  return `${e.method.toLowerCase()}_${path}`;
+}
+
+function toSchema(schema: z.ZodType | undefined, io: "input" | "output"): JsonSchema | undefined {
+  if (schema === undefined) return undefined;
+  try {
+    const out = z.toJSONSchema(schema, {
+      target: "draft-2020-12",
+      unrepresentable: "any",
+      // A `$ref` into local `$defs` would point nowhere once embedded in the document.
+      cycles: "throw",
+      io,
+    }) as JsonSchema;
+    delete out.$schema;
+    return out;
+  } catch {
+    // Cycles or exotic types: document "any JSON" rather than fail the whole document.
+    return {};
+  }
+}
+
+function propertyOf(schema: JsonSchema | undefined, name: string): JsonSchema | undefined {
+  const props = schema?.properties as Record<string, JsonSchema> | undefined;
+  return props?.[name];
+}
+
+function bodyRequired(schema: z.ZodType | undefined): boolean {
+  if (schema === undefined) return false;
+  try {
+    return !schema.safeParse(undefined).success;
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,38 @@
+/** Live bus events (read) as Server-Sent Events. */
+import { secured } from "../openapi.ts";
+import { EventsQuery } from "../schemas.ts";
+import { eventStream } from "../sse.ts";
+import type { AdminApp, RouteDeps } from "./deps.ts";
+
+export function eventRoutes(app: AdminApp, deps: RouteDeps): void {
+  app.openapi(
+    secured(deps.auth, "read", {
+      method: "get",
+      path: "/api/v1/events/stream",
+      tags: ["events"],
+      summary: "Bus events as Server-Sent Events",
+      description:
+        'Each event is `event: <type>`, `id: <seq>`, `data: {"type","seq","ts","payload"}`. A comment line ' +
+        "(`: heartbeat`) is sent every 15 s; the subscription ends when the client disconnects.",
+      request: { query: EventsQuery },
+      errors: [400, 422],
+      responses: {
+        200: {
+          description: "An endless `text/event-stream`",
+          content: { "text/event-stream": { schema: { type: "string" } } },
+        },
+      },
+    }),
+    (c) => {
+      const { pattern = "*" } = c.req.valid("query");
+      // Bun closes connections idle for 10 s by default; this one is meant to stay open.
+      c.env?.server?.timeout(c.req.raw, 0);
+      return eventStream(c, {
+        bus: deps.runtime.components.bus,
+        pattern,
+        heartbeatMs: deps.sseHeartbeatMs,
+        log: deps.log,
+      });
+    },
+  );
+}

@@ -1,0 +1,54 @@
+/** State: keys by pattern and one value (read); keys under secret namespaces never go out. */
+import { notFound, secretRefused } from "../errors.ts";
+import { json, secured } from "../openapi.ts";
+import { StateKeyParams, StateKeysQuery, StateKeysSchema, StateValueSchema } from "../schemas.ts";
+import type { AdminApp, RouteDeps } from "./deps.ts";
+
+export function stateRoutes(app: AdminApp, deps: RouteDeps): void {
+  const { auth } = deps;
+  const c0 = () => deps.runtime.components;
+  // The mirror keeps secret namespaces out of state; this also refuses keys that merely look like one.
+  const isSecretKey = (key: string) => {
+    const slash = key.indexOf("/");
+    return c0().ctx.mirror.isSecret(slash < 0 ? key : key.slice(0, slash));
+  };
+
+  app.openapi(
+    secured(auth, "read", {
+      method: "get",
+      path: "/api/v1/state",
+      tags: ["state"],
+      summary: "State keys matching a pattern",
+      request: { query: StateKeysQuery },
+      errors: [400, 422],
+      responses: { 200: json(StateKeysSchema, "The keys, sorted") },
+    }),
+    (c) => {
+      const { pattern } = c.req.valid("query");
+      const keys = c0()
+        .state.keys(pattern)
+        .filter((k) => !isSecretKey(k));
+      return c.json({ keys }, 200);
+    },
+  );
+
+  const one = secured(auth, "read", {
+    method: "get",
+    path: "/api/v1/state/{key}",
+    tags: ["state"],
+    summary: "One state value",
+    request: { params: StateKeyParams },
+    errors: [400, 404, 422],
+    responses: { 200: json(StateValueSchema, "The key and its value") },
+  });
+  // Keys contain `/`: route on `{key{.+}}` (Hono's regex parameter) but document `{key}`.
+  const { middleware: _enforcedBelow, ...documented } = one as typeof one & { middleware?: unknown };
+  app.openAPIRegistry.registerPath(documented);
+  app.openapi({ ...one, path: "/api/v1/state/{key{.+}}", hide: true }, (c) => {
+    const { key } = c.req.valid("param");
+    if (isSecretKey(key)) throw secretRefused(`State key "${key}" is under a secret namespace`, { key });
+    const state = c0().state;
+    if (!state.has(key)) throw notFound(`No state key "${key}"`, { key });
+    return c.json({ key, value: state.get(key) ?? null }, 200);
+  });
+}

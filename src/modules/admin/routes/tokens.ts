@@ -1,0 +1,60 @@
+/** API tokens (admin): create (the secret is shown once), list (never the secret), revoke. */
+import { HearthError } from "../../../errors.ts";
+import { json, secured } from "../openapi.ts";
+import { CreatedTokenSchema, CreateTokenBody, TokenIdParams, TokensSchema } from "../schemas.ts";
+import type { AdminApp, RouteDeps } from "./deps.ts";
+
+export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
+  const { auth, tokens } = deps;
+
+  app.openapi(
+    secured(auth, "admin", {
+      method: "get",
+      path: "/api/v1/tokens",
+      tags: ["tokens"],
+      summary: "Tokens (names, scopes, dates; never the secret)",
+      responses: { 200: json(TokensSchema, "The tokens") },
+    }),
+    async (c) => c.json({ tokens: await tokens.list() }, 200),
+  );
+
+  app.openapi(
+    secured(auth, "admin", {
+      method: "post",
+      path: "/api/v1/tokens",
+      tags: ["tokens"],
+      summary: "Creates a token; the response is the only time its secret is shown",
+      request: { body: { required: true, content: { "application/json": { schema: CreateTokenBody } } } },
+      errors: [400, 413, 415, 422],
+      responses: { 201: json(CreatedTokenSchema, "The token and its info") },
+    }),
+    async (c) => {
+      const created = await tokens.create(c.req.valid("json"));
+      deps.log.info(
+        { tokenId: created.info.id, name: created.info.name, scopes: created.info.scopes },
+        "token created",
+      );
+      return c.json(created, 201);
+    },
+  );
+
+  app.openapi(
+    secured(auth, "admin", {
+      method: "delete",
+      path: "/api/v1/tokens/{id}",
+      tags: ["tokens"],
+      summary: "Revokes a token; it is refused from the next request on",
+      request: { params: TokenIdParams },
+      errors: [404, 422],
+      responses: { 204: { description: "Revoked" } },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      if (!(await tokens.revoke(id))) {
+        throw new HearthError("AUTH_TOKEN_NOT_FOUND", `No token "${id}"`, { data: { id } });
+      }
+      deps.log.info({ tokenId: id }, "token revoked");
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,271 @@
+/** Response and request schemas of the built-in routes (they validate requests and feed OpenAPI). */
+import { z } from "@hono/zod-openapi";
+
+const Status = z.enum(["healthy", "degraded", "unhealthy"]);
+const Phase = z.enum(["created", "initialised", "starting", "started", "stopping", "stopped", "failed"]);
+const ComponentHealth = z.object({ status: Status, detail: z.string().optional() });
+
+export const LivenessSchema = z.object({ status: Status }).openapi("Liveness");
+
+export const HealthReportSchema = z
+  .object({
+    status: Status,
+    phase: Phase,
+    uptimeMs: z.number(),
+    checks: z.object({
+      storage: ComponentHealth,
+      modules: ComponentHealth.extend({ modules: z.record(z.string(), ComponentHealth) }),
+      plugins: ComponentHealth.extend({ plugins: z.record(z.string(), ComponentHealth) }),
+      bus: ComponentHealth,
+    }),
+  })
+  .openapi("HealthReport");
+
+export const RuntimeSchema = z
+  .object({
+    version: z.object({ version: z.string(), commit: z.string(), bun: z.string(), target: z.string() }),
+    phase: Phase,
+    uptimeMs: z.number(),
+    config: z
+      .object({
+        dataDir: z.string(),
+        pluginsDir: z.string(),
+        http: z.object({
+          host: z.string(),
+          port: z.number(),
+          trustProxy: z.boolean(),
+          maxBodyBytes: z.number(),
+          corsOrigins: z.array(z.string()),
+          authMaxFailures: z.number(),
+          authWindowMs: z.number(),
+        }),
+        shutdownTimeoutMs: z.number(),
+        logLevel: z.string(),
+        storage: z.object({
+          durable: z.boolean(),
+          flushIntervalMs: z.number(),
+          maxValueBytes: z.number(),
+          secretNamespaces: z.array(z.string()),
+        }),
+        plugins: z.record(z.string(), z.object({ enabled: z.boolean() })).openapi({
+          description: "Whether each configured plugin is enabled; plugin config values are never shown.",
+        }),
+      })
+      .openapi({ description: "The effective configuration without secrets." }),
+  })
+  .openapi("Runtime");
+
+const ModuleInfo = z
+  .object({
+    name: z.string(),
+    required: z.boolean(),
+    state: z.enum(["added", "registered", "started", "stopped", "failed"]),
+    error: z
+      .object({
+        hook: z.enum(["register", "start", "stop"]),
+        code: z.string().optional(),
+        message: z.string(),
+      })
+      .optional(),
+    registerMs: z.number().optional(),
+    startMs: z.number().optional(),
+    errorCount: z.number(),
+  })
+  .openapi("ModuleInfo");
+
+export const ModulesSchema = z.object({ modules: z.array(ModuleInfo) });
+
+const PluginError = z.object({
+  code: z.string(),
+  message: z.string(),
+  hook: z.enum(["onLoad", "onStart", "onStop", "onUnload"]).optional(),
+  data: z.unknown().optional(),
+});
+
+export const PluginInfoSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    description: z.string().optional(),
+    origin: z.enum(["builtin", "external"]),
+    state: z.enum([
+      "discovered",
+      "loaded",
+      "started",
+      "stopped",
+      "unloaded",
+      "failed",
+      "skipped",
+      "disabled",
+    ]),
+    isIntegration: z.boolean(),
+    dependencies: z.array(z.string()),
+    enabled: z.boolean(),
+    error: PluginError.optional(),
+    loadMs: z.number().optional(),
+    startMs: z.number().optional(),
+    errorCount: z.number(),
+    serviceCalls: z.number(),
+    serviceFailures: z.number(),
+  })
+  .openapi("PluginInfo");
+
+export const PluginsSchema = z.object({
+  plugins: z.array(PluginInfoSchema),
+  problems: z
+    .array(z.object({ source: z.string(), name: z.string().optional(), error: PluginError }))
+    .openapi({ description: "Folders and built-ins that could not become plugins, with why." }),
+});
+
+export const PluginNameParams = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "name", in: "path" }, example: "demo" }),
+});
+
+const ServiceInfo = z
+  .object({
+    name: z.string(),
+    baseName: z.string(),
+    version: z.number(),
+    owner: z.string(),
+    timeoutMs: z.number(),
+    idempotent: z.boolean(),
+    description: z.string().optional(),
+    circuit: z.enum(["closed", "open", "half-open"]).optional(),
+  })
+  .openapi("ServiceInfo");
+
+export const ServicesSchema = z.object({ services: z.array(ServiceInfo) });
+
+export const ServiceNameParams = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(256)
+    .openapi({ param: { name: "name", in: "path" }, example: "demo.ping" }),
+});
+
+export const ServiceCallBody = z
+  .unknown()
+  .openapi({ description: "The service's params, as JSON (validated by the service's own schema)." });
+
+export const ServiceResultSchema = z.object({ result: z.unknown() }).openapi("ServiceResult");
+
+export const StateKeysQuery = z.object({
+  pattern: z.string().max(512).optional().openapi({
+    description: "`*` matches within one `/` segment, `**` any run; default all keys.",
+    example: "demo/*",
+  }),
+});
+
+export const StateKeysSchema = z.object({ keys: z.array(z.string()) });
+
+export const StateKeyParams = z.object({
+  key: z
+    .string()
+    .min(1)
+    .max(512)
+    .openapi({
+      param: { name: "key", in: "path" },
+      description: "The state key; may contain `/` (written as is, or as `%2F`).",
+      example: "demo/lamp",
+    }),
+});
+
+export const StateValueSchema = z.object({ key: z.string(), value: z.unknown() }).openapi("StateValue");
+
+export const NamespacesSchema = z.object({
+  namespaces: z.array(
+    z.object({
+      namespace: z.string(),
+      keys: z.number(),
+      secret: z.boolean().openapi({ description: "Values of secret namespaces are never served." }),
+    }),
+  ),
+});
+
+export const NamespaceParams = z.object({
+  namespace: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "namespace", in: "path" }, example: "demo" }),
+});
+
+export const NamespaceQuery = z.object({
+  prefix: z.string().max(512).optional().openapi({ description: "Only keys starting with this." }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(1000)
+    .openapi({ description: "At most this many entries." }),
+});
+
+export const NamespaceEntriesSchema = z.object({
+  namespace: z.string(),
+  entries: z.array(z.object({ key: z.string(), value: z.record(z.string(), z.unknown()) })),
+  truncated: z.boolean().openapi({ description: "True when `limit` cut the list short." }),
+});
+
+export const IntegrationsSchema = z.object({
+  integrations: z.array(
+    z
+      .object({
+        name: z.string(),
+        version: z.string(),
+        description: z.string().optional(),
+        configSchema: z.record(z.string(), z.unknown()).optional(),
+        status: z.enum(["enabled", "disabled", "error"]),
+        error: z.object({ code: z.string().optional(), message: z.string() }).optional(),
+        updatedAt: z.string(),
+      })
+      .openapi("Integration"),
+  ),
+});
+
+export const EventsQuery = z.object({
+  pattern: z.string().max(256).optional().openapi({
+    description: "Bus pattern: an event type, `*` as a whole segment (`device.*`), or `*` (default).",
+  }),
+});
+
+const ScopeEnum = z.enum(["read", "control", "admin"]);
+
+export const TokenInfoSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scopes: z.array(ScopeEnum),
+    createdAt: z.string(),
+    lastUsedAt: z.string().optional(),
+  })
+  .openapi("TokenInfo");
+
+export const TokensSchema = z.object({ tokens: z.array(TokenInfoSchema) });
+
+export const CreateTokenBody = z
+  .object({
+    name: z.string().trim().min(1).max(64),
+    scopes: z.array(ScopeEnum).min(1),
+  })
+  .openapi("CreateToken");
+
+export const CreatedTokenSchema = z
+  .object({
+    token: z.string().openapi({ description: "The secret; shown this once and never again." }),
+    info: TokenInfoSchema,
+  })
+  .openapi("CreatedToken");
+
+export const TokenIdParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .openapi({ param: { name: "id", in: "path" } }),
+});

@@ -1,0 +1,69 @@
+/** The admin API of the compiled binary: bootstrap token, an authenticated route, metrics, OpenAPI. */
+import { afterAll, beforeAll, describe, expect, it } from "bun:test";
+import { readFileSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { hearthBinary, type Running, startHearth, tempDir } from "./harness.ts";
+
+let bin: string;
+let data: string;
+let h: Running;
+let token: string;
+
+beforeAll(async () => {
+  bin = await hearthBinary();
+  data = tempDir("e2e-admin");
+  h = await startHearth(bin, { args: ["--data-dir", data] });
+  token = readFileSync(join(data, "admin.token"), "utf8").trim();
+}, 120_000);
+afterAll(async () => {
+  h?.proc.kill("SIGTERM");
+  await h?.exited;
+  rmSync(data, { recursive: true, force: true });
+});
+
+const auth = () => ({ headers: { Authorization: `Bearer ${token}` } });
+
+describe("the compiled binary's admin API", () => {
+  it("writes the bootstrap token to <dataDir>/admin.token with mode 0600 and logs only its path", () => {
+    expect(token.length).toBeGreaterThan(20);
+    expect(statSync(join(data, "admin.token")).mode & 0o777).toBe(0o600);
+    expect(h.text()).toContain(join(data, "admin.token"));
+    expect(h.text()).not.toContain(token);
+  });
+
+  it("answers an authenticated route with the bootstrap token and 401 without it", async () => {
+    const res = await fetch(h.url("/api/v1/plugins"), auth());
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { plugins: { name: string; state: string }[] };
+    expect(body.plugins).toEqual(expect.arrayContaining([expect.objectContaining({ name: "demo" })]));
+    const anonymous = await fetch(h.url("/api/v1/plugins"));
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe("AUTH_REQUIRED");
+  });
+
+  it("answers /metrics in the Prometheus text format", async () => {
+    const res = await fetch(h.url("/metrics"), auth());
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toContain("# TYPE hearth_http_requests_total counter");
+    expect(text).toMatch(/^hearth_build_info\{/m);
+  });
+
+  it("serves its OpenAPI document publicly", async () => {
+    const res = await fetch(h.url("/openapi.json"));
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.paths["/api/v1/runtime"]).toBeDefined();
+  });
+
+  it("logs one access line per request, without the token", async () => {
+    await fetch(h.url("/api/v1/runtime"), auth());
+    await Bun.sleep(50);
+    expect(
+      h.logs.some((l) => l.msg === "http request" && l.route === "/api/v1/runtime" && l.status === 200),
+    ).toBe(true);
+    expect(h.text()).not.toContain(token);
+  });
+});
