@@ -66,4 +66,33 @@ describe("the compiled binary's admin API", () => {
     ).toBe(true);
     expect(h.text()).not.toContain(token);
   });
+
+  it("keeps what an authenticated call changed across a stop and a second start, with the same token", async () => {
+    const dir = tempDir("e2e-restart");
+    try {
+      const first = await startHearth(bin, { args: ["--data-dir", dir] });
+      const tok = readFileSync(join(dir, "admin.token"), "utf8").trim();
+      const headers = { Authorization: `Bearer ${tok}`, "Content-Type": "application/json" };
+      const call = await fetch(first.url("/api/v1/services/demo.set_lamp/call"), {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ on: true }),
+      });
+      expect(call.status).toBe(200);
+      expect(await call.json()).toEqual({ result: { on: true } });
+      first.proc.kill("SIGTERM");
+      expect(await first.exited).toBe(0);
+
+      const second = await startHearth(bin, { args: ["--data-dir", dir] });
+      // No second bootstrap token: the first one is still the key.
+      expect(readFileSync(join(dir, "admin.token"), "utf8").trim()).toBe(tok);
+      const lamp = await fetch(second.url("/api/v1/state/demo/lamp"), { headers });
+      expect(lamp.status).toBe(200);
+      expect(JSON.stringify(await lamp.json())).toContain('"on":true');
+      second.proc.kill("SIGTERM");
+      expect(await second.exited).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
