@@ -46,7 +46,15 @@ export class StorageEngine implements Storage {
   readonly #pending = new PendingWrites();
   #flushTimer: ReturnType<typeof setTimeout> | undefined;
   #closed: Promise<void> | undefined;
-  readonly #counters = { reads: 0, writes: 0, transactions: 0, rollbacks: 0, deferredFlushes: 0 };
+  readonly #counters = {
+    reads: 0,
+    writes: 0,
+    transactions: 0,
+    rollbacks: 0,
+    deferredFlushes: 0,
+    operations: 0,
+    operationSeconds: 0,
+  };
 
   constructor(backend: Backend, options: EngineOptions) {
     this.kind = backend.kind;
@@ -119,6 +127,22 @@ export class StorageEngine implements Storage {
     });
   }
 
+  /**
+   * Runs one synchronous storage operation in its scope, timing the work itself (not the wait for the
+   * transaction lock), so operationSeconds / operations is the real per-operation latency.
+   */
+  #exec<T>(explicit: Scope | undefined, work: (scope: Scope) => T): Promise<T> {
+    return this.#scopes.exec(explicit, (scope) => {
+      const t0 = performance.now();
+      try {
+        return work(scope);
+      } finally {
+        this.#counters.operations++;
+        this.#counters.operationSeconds += (performance.now() - t0) / 1000;
+      }
+    });
+  }
+
   stats(): StorageStats {
     return {
       ...this.#counters,
@@ -175,7 +199,7 @@ export class StorageEngine implements Storage {
   ): Promise<T | undefined> {
     checkNamespace(namespace);
     checkKey(key);
-    return this.#scopes.exec(explicit, () => {
+    return this.#exec(explicit, () => {
       this.#counters.reads++;
       const json = this.#pending.get(namespace, key) ?? this.#backend.get(namespace, key);
       return json === undefined ? undefined : (JSON.parse(json) as T);
@@ -193,7 +217,7 @@ export class StorageEngine implements Storage {
     checkKey(key);
     const json = serializeValue(value, this.#maxValueBytes);
     const deferred = options?.deferred === true;
-    return this.#scopes.exec(explicit, (scope) => {
+    return this.#exec(explicit, (scope) => {
       // Inside a transaction a deferred write is written with it: the transaction already batches it,
       // and a rollback must undo it like the rest.
       if (deferred && scope.isRoot) {
@@ -208,13 +232,13 @@ export class StorageEngine implements Storage {
   async #delete(explicit: Scope | undefined, namespace: string, key: string): Promise<boolean> {
     checkNamespace(namespace);
     checkKey(key);
-    return this.#scopes.exec(explicit, (scope) => this.#remove(namespace, key, this.#undoOf(scope)));
+    return this.#exec(explicit, (scope) => this.#remove(namespace, key, this.#undoOf(scope)));
   }
 
   async #has(explicit: Scope | undefined, namespace: string, key: string): Promise<boolean> {
     checkNamespace(namespace);
     checkKey(key);
-    return this.#scopes.exec(explicit, () => {
+    return this.#exec(explicit, () => {
       this.#counters.reads++;
       return this.#pending.get(namespace, key) !== undefined || this.#backend.has(namespace, key);
     });
@@ -227,7 +251,7 @@ export class StorageEngine implements Storage {
   ): Promise<string[]> {
     checkNamespace(namespace);
     const from = checkPrefix(prefix);
-    return this.#scopes.exec(explicit, () => {
+    return this.#exec(explicit, () => {
       this.#counters.reads++;
       const stored = this.#backend.keys(namespace, from);
       const pending = this.#pending.entries(namespace, from);
@@ -245,7 +269,7 @@ export class StorageEngine implements Storage {
   ): Promise<Map<string, T>> {
     checkNamespace(namespace);
     checkKeyList(keys);
-    return this.#scopes.exec(explicit, () => {
+    return this.#exec(explicit, () => {
       this.#counters.reads++;
       const out = new Map<string, T>();
       for (const key of keys) {
@@ -264,7 +288,7 @@ export class StorageEngine implements Storage {
     checkNamespace(namespace);
     const rows = serializeEntries(entries, this.#maxValueBytes);
     if (rows.length === 0) return;
-    return this.#scopes.exec(explicit, (scope) =>
+    return this.#exec(explicit, (scope) =>
       this.#atomic(scope, (undo) => {
         const now = Date.now();
         for (const row of rows) this.#write(namespace, row.key, row.json, now, undo);
@@ -276,7 +300,7 @@ export class StorageEngine implements Storage {
     checkNamespace(namespace);
     checkKeyList(keys);
     if (keys.length === 0) return 0;
-    return this.#scopes.exec(explicit, (scope) =>
+    return this.#exec(explicit, (scope) =>
       this.#atomic(scope, (undo) => {
         let existed = 0;
         for (const key of keys) if (this.#remove(namespace, key, undo)) existed++;
@@ -292,7 +316,7 @@ export class StorageEngine implements Storage {
   ): Promise<StorageEntry<T>[]> {
     checkNamespace(namespace);
     const query = normalizeQuery(options);
-    return this.#scopes.exec(explicit, () => {
+    return this.#exec(explicit, () => {
       this.#counters.reads++;
       const pending = this.#pending.entries(namespace, query.prefix);
       if (pending.length === 0) {
@@ -318,7 +342,7 @@ export class StorageEngine implements Storage {
   }
 
   async #namespaces(explicit: Scope | undefined): Promise<{ namespace: string; keys: number }[]> {
-    return this.#scopes.exec(explicit, () => {
+    return this.#exec(explicit, () => {
       this.#counters.reads++;
       const counts = new Map(this.#backend.counts().map((c) => [c.namespace, c.keys]));
       for (const [namespace, docs] of this.#pending.namespaces()) {

@@ -68,6 +68,10 @@ export interface StorageStats {
   deferredPending: number;
   /** Flushes that wrote deferred data. */
   deferredFlushes: number;
+  /** Document operations run (get, set, batch …, one per call), for latency = operationSeconds / operations. */
+  operations: number;
+  /** Time spent inside those operations (SQLite and JSON work, not waiting for a transaction), seconds. */
+  operationSeconds: number;
   /** `PRAGMA user_version` after migrations. */
   schemaVersion: number;
 }

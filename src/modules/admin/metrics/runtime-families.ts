@@ -92,6 +92,11 @@ export function registerRuntimeFamilies(registry: Registry, options: RuntimeFami
     "Rows written or deleted in the database (deferred sets count when flushed).",
   );
   const storageTx = counter("hearth_storage_transactions_total", "Top-level storage transactions begun.");
+  const storageOps = counter("hearth_storage_operations_total", "Storage document operations run.");
+  const storageOpSeconds = counter(
+    "hearth_storage_operation_seconds_total",
+    "Time spent inside storage operations (latency = rate of this / rate of operations).",
+  );
   const storageRollbacks = counter(
     "hearth_storage_rollbacks_total",
     "Top-level storage transactions rolled back.",
@@ -167,6 +172,8 @@ export function registerRuntimeFamilies(registry: Registry, options: RuntimeFami
     storageReads.feed("", {}, s.reads);
     storageWrites.feed("", {}, s.writes);
     storageTx.feed("", {}, s.transactions);
+    storageOps.feed("", {}, s.operations);
+    storageOpSeconds.feed("", {}, s.operationSeconds);
     storageRollbacks.feed("", {}, s.rollbacks);
     deferredFlushes.feed("", {}, s.deferredFlushes);
     deferredPending.set(s.deferredPending);

@@ -201,6 +201,17 @@ export function documentsContract(factory: StorageFactory): void {
       expect(after.reads - before.reads).toBe(2);
       expect(after.schemaVersion).toBeGreaterThanOrEqual(1);
     });
+
+    it("counts every operation and the time spent in them, for latency", async () => {
+      const before = s().stats();
+      await s().set("ns", "k", { v: 1 });
+      await s().get("ns", "k");
+      await s().batchSet("ns", { a: { v: 1 }, b: { v: 2 } });
+      await s().query("ns", { prefix: "a" });
+      const after = s().stats();
+      expect(after.operations - before.operations).toBe(4);
+      expect(after.operationSeconds).toBeGreaterThan(before.operationSeconds);
+    });
   });
 
   describe("batches", () => {

@@ -59,6 +59,8 @@ export function fakeMetrics(overrides: Partial<RuntimeMetrics> = {}): RuntimeMet
       writes: 0,
       transactions: 0,
       rollbacks: 0,
+      operations: 0,
+      operationSeconds: 0,
       deferredPending: 0,
       deferredFlushes: 0,
       schemaVersion: 1,

@@ -148,12 +148,14 @@ describe("runtime families", () => {
     expect(series.reduce((sum, s) => sum + s.value, 0)).toBe(1020);
   });
 
-  it("exports storage operations, deferred flushes and pending writes", async () => {
+  it("exports storage operations, their time, deferred flushes and pending writes", async () => {
     const storage = {
       reads: 40,
       writes: 12,
       transactions: 5,
       rollbacks: 1,
+      operations: 52,
+      operationSeconds: 0.25,
       deferredPending: 3,
       deferredFlushes: 4,
       schemaVersion: 2,
@@ -163,6 +165,8 @@ describe("runtime families", () => {
     expect(value(samples, "hearth_storage_writes_total")).toBe(12);
     expect(value(samples, "hearth_storage_transactions_total")).toBe(5);
     expect(value(samples, "hearth_storage_rollbacks_total")).toBe(1);
+    expect(value(samples, "hearth_storage_operations_total")).toBe(52);
+    expect(value(samples, "hearth_storage_operation_seconds_total")).toBe(0.25);
     expect(value(samples, "hearth_storage_deferred_flushes_total")).toBe(4);
     expect(value(samples, "hearth_storage_deferred_pending")).toBe(3);
     expect(value(samples, "hearth_storage_schema_version")).toBe(2);
