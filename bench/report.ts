@@ -31,8 +31,10 @@ const NOTES: Record<string, string> = {
   bus: [
     "With one listener `EventEmitter.emit` is optimised to almost nothing (≈1 ns), so the one-subscriber",
     "ratios are large; the 10-subscriber and 1000-event tables are the fair comparison. Of a `publish`,",
-    "roughly 35 ns is the `Date.now()` the contract asks for (`event.ts`). Async handlers cost a wrapper",
-    "each that catches their rejection: that is the isolation the bus promises.",
+    "roughly 35 ns is the `Date.now()` the contract asks for (`event.ts`). Each async handler run is",
+    "watched (one object and two promise reactions, no timer: a single sweeper enforces",
+    "`eventHandlerTimeoutMs`), so its rejection is caught and a run that never settles cannot hold up",
+    "the publisher: that is the isolation the bus promises. One promise per event covers all its handlers.",
   ].join(" "),
   services: [
     "Every call is bounded by a timeout (one timer per call, ≈300 ns of the no-schema figure);",

@@ -42,6 +42,12 @@ export const ERROR_CODES = {
     description:
       "A configuration value has the wrong type or range; `data.issues` names each path and source.",
   },
+  BUS_HANDLER_TIMEOUT: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "An event handler did not settle within eventHandlerTimeoutMs; the bus stopped waiting for it (it is reported as failed and named in health until it settles).",
+  },
   BUS_INVALID_EVENT_TYPE: {
     httpStatus: 400,
     retryable: false,

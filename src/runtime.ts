@@ -63,6 +63,30 @@ interface Components {
 }
 
 const TIMED_OUT = new Error("deadline passed");
+
+/**
+ * What a stop that ran out of time left behind: plugins and modules not taken down yet ("stopped" is
+ * a plugin inside onUnload), then the owners of event handlers still running. Each named once.
+ */
+function hungParts(c: Components): string[] {
+  const plugins = c.plugins.list();
+  const modules = c.modules.list();
+  const hung = new Set([
+    ...plugins
+      .filter((p) => p.state === "started" || p.state === "loaded" || p.state === "stopped")
+      .map((p) => `plugin ${p.name}`),
+    ...modules
+      .filter((m) => m.state === "started" || m.state === "registered")
+      .map((m) => `module ${m.name}`),
+  ]);
+  for (const { owner } of c.bus.pending()) {
+    if (owner === undefined) hung.add("an event handler of no owner");
+    else if (plugins.some((p) => p.name === owner)) hung.add(`plugin ${owner}`);
+    else if (modules.some((m) => m.name === owner)) hung.add(`module ${owner}`);
+    else hung.add(owner);
+  }
+  return [...hung];
+}
 const HEALTH_PROBE_TIMEOUT_MS = 2000;
 
 /** "done", "timeout" once `ms` have passed (the work is abandoned), or the error the work failed with. */
@@ -153,7 +177,7 @@ export class CoreRuntime {
       throw err;
     });
     try {
-      const bus = createEventBus({ logger });
+      const bus = createEventBus({ logger, handlerTimeoutMs: this.#options.config.eventHandlerTimeoutMs });
       const services = createServiceRegistry({ logger, middleware: [serviceMetricsMiddleware()] });
       const state = createStateEngine({ logger });
       const mirror = createStorageWithStateMirror({
@@ -219,7 +243,8 @@ export class CoreRuntime {
       },
       "runtime started",
     );
-    await c.bus.publish("$runtime.started", { startMs: this.#startMs });
+    // Not awaited: started means started, whatever its handlers do (drain() still covers them).
+    void c.bus.publish("$runtime.started", { startMs: this.#startMs });
   }
 
   async #stop(): Promise<StopResult> {
@@ -238,7 +263,8 @@ export class CoreRuntime {
     this.#log.info({ shutdownTimeoutMs: limit }, "runtime stopping");
 
     const steps = (async () => {
-      await c.bus.publish("$runtime.stopping", {});
+      // Its handlers get a quarter of the budget: one that hangs must not keep every plugin's onStop from running.
+      await settleWithin(c.bus.publish("$runtime.stopping", {}), Math.floor(limit / 4));
       await c.plugins.stopAll();
       await c.modules.stopAll(c.ctx);
       await c.bus.drain();
@@ -246,16 +272,7 @@ export class CoreRuntime {
     const outcome = await settleWithin(steps, limit);
     let hung: string[] = [];
     if (outcome === "timeout") {
-      hung = [
-        ...c.plugins
-          .list()
-          .filter((p) => p.state === "started" || p.state === "loaded")
-          .map((p) => `plugin ${p.name}`),
-        ...c.modules
-          .list()
-          .filter((m) => m.state === "started" || m.state === "registered")
-          .map((m) => `module ${m.name}`),
-      ];
+      hung = hungParts(c);
       this.#log.error(
         { shutdownTimeoutMs: limit, hung },
         `shutdown exceeded ${limit} ms; abandoning ${hung.join(", ") || "the remaining steps"}`,
@@ -311,9 +328,20 @@ export class CoreRuntime {
     }
     const modules = c.modules.health();
     const plugins = c.plugins.health();
-    const bus: ComponentHealth = { status: "healthy" };
+    const stuck = c.bus.pending().filter((h) => h.timedOut);
+    const bus: ComponentHealth =
+      stuck.length === 0
+        ? { status: "healthy" }
+        : {
+            status: "degraded",
+            detail: `event handlers past their timeout, still running: ${stuck
+              .slice(0, 5)
+              .map((h) => `${h.owner ?? "no owner"} on ${h.type} (${h.runningMs} ms)`)
+              .join(", ")}${stuck.length > 5 ? ` and ${stuck.length - 5} more` : ""}`,
+          };
     const worst = [
       storage.status,
+      bus.status,
       modules.status,
       plugins.status === "unhealthy" ? "degraded" : plugins.status,
     ];

@@ -1,5 +1,6 @@
-import { errorMessage } from "../../errors.ts";
+import { errorMessage, HearthError } from "../../errors.ts";
 import type { Logger } from "../log/index.ts";
+import { HandlerWatch, OK, type Outcome, type Run, TIMED_OUT } from "./handler-watch.ts";
 import { assertEventType, compilePattern, type Matcher, matches } from "./pattern.ts";
 import { type Lane, type LaneSlot, SerialLanes } from "./serial-lanes.ts";
 import { Subscription } from "./subscription.ts";
@@ -10,6 +11,7 @@ import type {
   EventHandler,
   EventTypeCounters,
   HandlerFailedPayload,
+  PendingHandler,
   SubscribeOptions,
   Unsubscribe,
 } from "./types.ts";
@@ -36,8 +38,30 @@ class TypeEntry implements LaneSlot<BusEvent> {
   }
 }
 
+/** How a retry attempt waits for its outcome. */
+type RetryWait = (outcome: Outcome) => void;
+
+/** The handlers of one event still pending; one promise for all of them, made only if awaited. */
+class Delivery {
+  remaining = 0;
+  #resolve: (() => void) | undefined;
+  readonly done = (): void => {
+    if (--this.remaining === 0) this.#resolve?.();
+  };
+
+  /** Called right after the handlers were invoked: at least one is pending, so none has settled yet. */
+  wait(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+}
+
 export class Bus implements EventBus {
   readonly #log: Logger;
+  /** Bounds every asynchronous handler run. */
+  /** Bounds every asynchronous handler run; a retry attempt waits through a callback instead of a delivery. */
+  readonly #watch: HandlerWatch<TypeEntry, Delivery | RetryWait>;
   readonly #types = new Map<string, TypeEntry>();
   /** Exact-pattern subscriptions by type; arrays are replaced, never mutated. */
   readonly #exact = new Map<string, readonly Subscription[]>();
@@ -59,8 +83,17 @@ export class Bus implements EventBus {
     }
   };
 
-  constructor(log: Logger) {
+  constructor(log: Logger, handlerTimeoutMs: number) {
     this.#log = log;
+    this.#watch = new HandlerWatch<TypeEntry, Delivery | RetryWait>(
+      handlerTimeoutMs,
+      (run, outcome) => this.#outcome(run, outcome),
+      (run, runningMs) =>
+        this.#log.warn(
+          { ...ownerFields(run.sub, run.event), runningMs },
+          "event handler settled after its timeout",
+        ),
+    );
   }
 
   // Not `async`: an invalid type must throw synchronously, and synchronous handlers need no promise.
@@ -100,7 +133,17 @@ export class Bus implements EventBus {
   stats(): BusStats {
     const byType: Record<string, EventTypeCounters> = {};
     for (const [type, { counters }] of this.#types) byType[type] = { ...counters };
-    return { ...this.#totals, subscriptions: this.#subscriptions, byType };
+    return {
+      ...this.#totals,
+      subscriptions: this.#subscriptions,
+      byType,
+      timedOut: this.#watch.timedOut,
+      stuckByOwner: this.#watch.stuckByOwner(),
+    };
+  }
+
+  pending(): PendingHandler[] {
+    return this.#watch.pending();
   }
 
   drain(): Promise<void> {
@@ -169,58 +212,95 @@ export class Bus implements EventBus {
   }
 
   #deliverTo(routes: readonly Subscription[], entry: TypeEntry, event: BusEvent): Promise<void> | undefined {
-    let first: Promise<void> | undefined;
-    let all: Promise<void>[] | undefined;
+    let delivery: Delivery | undefined;
     for (let i = 0; i < routes.length; i++) {
       const sub = routes[i] as Subscription;
       // Unsubscribed since this snapshot was taken: never call a handler after its unsubscribe().
       if (!sub.active) continue;
-      const pending = this.#invoke(sub, entry, event);
-      if (pending === undefined) continue;
-      if (first === undefined) first = pending;
-      else if (all === undefined) all = [first, pending];
-      else all.push(pending);
+      delivery = this.#invoke(sub, entry, event, delivery);
     }
-    if (all !== undefined) return Promise.all(all) as Promise<unknown> as Promise<void>;
-    return first;
+    return delivery?.wait();
   }
 
-  /** Runs one handler; returns a promise only when something is still pending. */
-  #invoke(sub: Subscription, entry: TypeEntry, event: BusEvent): Promise<void> | undefined {
+  /**
+   * Runs one handler. Whatever is still pending afterwards (an asynchronous run, a retry) is counted on
+   * `delivery`, created on the first such handler; synchronous handlers cost no promise at all.
+   */
+  #invoke(
+    sub: Subscription,
+    entry: TypeEntry,
+    event: BusEvent,
+    delivery: Delivery | undefined,
+  ): Delivery | undefined {
     if (sub.filter !== undefined) {
       try {
-        if (!sub.filter(event)) return undefined;
+        if (!sub.filter(event)) return delivery;
       } catch (err) {
         // A filter is a predicate, not work: retrying it would give the same answer.
         this.#fail(sub, entry, event, err, 1);
-        return undefined;
+        return delivery;
       }
     }
     let result: void | Promise<void>;
     try {
       result = sub.handler(event);
     } catch (err) {
-      return this.#failedAttempt(sub, entry, event, err);
+      const retrying = this.#failedAttempt(sub, entry, event, err);
+      if (retrying === undefined) return delivery;
+      const d = delivery ?? new Delivery();
+      d.remaining++;
+      void retrying.then(d.done);
+      return d;
     }
     if (result !== undefined && typeof (result as { then?: unknown }).then === "function") {
-      return this.#settle(sub, entry, event, result);
+      const d = delivery ?? new Delivery();
+      d.remaining++;
+      this.#watch.watch(sub, event, entry, d, result);
+      return d;
     }
     this.#delivered(entry);
-    return undefined;
+    return delivery;
   }
 
-  async #settle(
+  #outcome(run: Run<TypeEntry, Delivery | RetryWait>, outcome: Outcome): void {
+    const { sub, entry, event, delivery } = run;
+    if (typeof delivery === "function") {
+      delivery(outcome);
+      return;
+    }
+    if (outcome === OK) {
+      this.#delivered(entry);
+    } else if (outcome === TIMED_OUT) {
+      this.#fail(sub, entry, event, this.#timeoutError(sub, event), 1);
+    } else {
+      const retrying = this.#failedAttempt(sub, entry, event, outcome.error);
+      if (retrying !== undefined) {
+        void retrying.then(delivery.done);
+        return;
+      }
+    }
+    delivery.done();
+  }
+
+  /** One retry attempt's outcome, bounded like the first. */
+  #bounded(
     sub: Subscription,
     entry: TypeEntry,
     event: BusEvent,
-    result: PromiseLike<void>,
-  ): Promise<void> {
-    try {
-      await result;
-    } catch (err) {
-      return this.#failedAttempt(sub, entry, event, err);
-    }
-    this.#delivered(entry);
+    run: PromiseLike<unknown>,
+  ): Promise<Outcome> {
+    return new Promise<Outcome>((resolve) => this.#watch.watch(sub, event, entry, resolve, run));
+  }
+
+  #timeoutError(sub: Subscription, event: BusEvent): HearthError {
+    const who = sub.owner === undefined ? "" : ` of ${sub.owner}`;
+    return new HearthError(
+      "BUS_HANDLER_TIMEOUT",
+      `The "${sub.pattern}" handler${who} did not settle on ${event.type} within ${this.#watch.timeoutMs} ms`,
+      {
+        data: { owner: sub.owner, pattern: sub.pattern, type: event.type, timeoutMs: this.#watch.timeoutMs },
+      },
+    );
   }
 
   #failedAttempt(
@@ -253,7 +333,19 @@ export class Bus implements EventBus {
       if (!sub.active) break;
       attempt++;
       try {
-        await sub.handler(event);
+        const run = sub.handler(event);
+        if (run !== undefined && typeof (run as { then?: unknown }).then === "function") {
+          const outcome = await this.#bounded(sub, entry, event, run);
+          if (outcome === TIMED_OUT) {
+            // It may still be running: another attempt could overlap it, so this is the last.
+            error = this.#timeoutError(sub, event);
+            break;
+          }
+          if (outcome !== OK) {
+            error = outcome.error;
+            continue;
+          }
+        }
         this.#delivered(entry);
         return;
       } catch (next) {
@@ -299,15 +391,12 @@ export class Bus implements EventBus {
   }
 }
 
+function ownerFields(sub: Subscription, event: BusEvent) {
+  return { type: event.type, seq: event.seq, pattern: sub.pattern, owner: sub.owner };
+}
+
 function failureFields(sub: Subscription, event: BusEvent, info: HandlerFailedPayload["error"]) {
-  return {
-    type: event.type,
-    seq: event.seq,
-    pattern: sub.pattern,
-    owner: sub.owner,
-    error: info.message,
-    code: info.code,
-  };
+  return { ...ownerFields(sub, event), error: info.message, code: info.code };
 }
 
 function describeError(error: unknown): HandlerFailedPayload["error"] {

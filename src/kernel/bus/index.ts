@@ -1,3 +1,4 @@
+import { HearthError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { Bus } from "./event-bus.ts";
 import type { EventBus } from "./types.ts";
@@ -10,6 +11,7 @@ export type {
   EventHandler,
   EventTypeCounters,
   HandlerFailedPayload,
+  PendingHandler,
   RetryOptions,
   SubscribeOptions,
   Unsubscribe,
@@ -19,7 +21,15 @@ export type {
 export interface EventBusOptions {
   /** Failures are logged through a `{ component: "bus" }` child of this logger. Defaults to silent. */
   logger?: Logger;
+  /**
+   * How long the bus waits for one asynchronous handler run (each retry attempt included) before it
+   * reports the run as failed (`BUS_HANDLER_TIMEOUT`) and stops waiting, so a handler that never
+   * settles cannot hold up a publisher, an ordered lane or shutdown. Default 30 000 ms.
+   */
+  handlerTimeoutMs?: number;
 }
+
+export const DEFAULT_HANDLER_TIMEOUT_MS = 30_000;
 
 /**
  * Creates the in-process event bus.
@@ -34,5 +44,11 @@ export interface EventBusOptions {
  * off();
  */
 export function createEventBus(options: EventBusOptions = {}): EventBus {
-  return new Bus((options.logger ?? silentLogger()).child({ component: "bus" }));
+  const timeoutMs = options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
+    throw new HearthError("INVALID_ARGUMENT", "handlerTimeoutMs must be an integer >= 1", {
+      data: { handlerTimeoutMs: timeoutMs },
+    });
+  }
+  return new Bus((options.logger ?? silentLogger()).child({ component: "bus" }), timeoutMs);
 }

@@ -48,13 +48,28 @@ export interface EventTypeCounters {
 export interface BusStats extends EventTypeCounters {
   subscriptions: number;
   byType: Record<string, EventTypeCounters>;
+  /** Handler runs that outlived the handler timeout (each also counts as failed). */
+  timedOut: number;
+  /** Handlers past their timeout that have still not settled, by owner (`"unknown"` without one). */
+  stuckByOwner: Record<string, number>;
+}
+
+/** A handler run the bus is waiting for, or has given up waiting for (`timedOut`). */
+export interface PendingHandler {
+  owner: string | undefined;
+  pattern: string;
+  type: string;
+  seq: number;
+  runningMs: number;
+  timedOut: boolean;
 }
 
 export interface EventBus {
   /**
    * Delivers to every matching handler concurrently. A failing handler never affects the others or
    * the publisher: the returned promise never rejects (except for an invalid type) and resolves when
-   * every handler, retries included, has settled.
+   * every handler, retries included, has settled, or has outlived the handler timeout (then it is
+   * reported as failed with `BUS_HANDLER_TIMEOUT`, and the bus stops waiting for it).
    */
   publish<P>(type: string, payload?: P): Promise<void>;
   /**
@@ -69,6 +84,11 @@ export interface EventBus {
     options?: SubscribeOptions<P>,
   ): Unsubscribe;
   stats(): BusStats;
+  /**
+   * Asynchronous handler runs not settled yet, oldest first: the ones the bus still waits for, and
+   * the ones past the handler timeout it gave up on (which keep running; they cannot be cancelled).
+   */
+  pending(): PendingHandler[];
   /** Resolves when every delivery started so far has settled (used on shutdown and in tests). */
   drain(): Promise<void>;
 }

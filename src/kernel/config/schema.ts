@@ -27,6 +27,8 @@ export const configSchema = z.strictObject({
     authWindowMs: z.int().min(1000).max(86_400_000),
   }),
   shutdownTimeoutMs: z.int().min(100).max(600_000),
+  /** How long the bus waits for one event handler run before reporting it failed and moving on. */
+  eventHandlerTimeoutMs: z.int().min(10).max(3_600_000),
   logLevel: z.enum(LOG_LEVELS as [string, ...string[]]),
   storage: z.strictObject({
     durable: z.boolean(),
@@ -58,6 +60,7 @@ export const DEFAULTS = {
     authWindowMs: 60_000,
   },
   shutdownTimeoutMs: 10_000,
+  eventHandlerTimeoutMs: 30_000,
   logLevel: "info",
   storage: { durable: false, flushIntervalMs: 5000, maxValueBytes: 1024 * 1024, secretNamespaces: [] },
   plugins: {},
@@ -73,6 +76,7 @@ export const ENV_VARS: readonly { name: string; path: string; kind: EnvKind }[] 
   { name: "HEARTH_HTTP_PORT", path: "http.port", kind: "int" },
   { name: "HEARTH_HTTP_TRUST_PROXY", path: "http.trustProxy", kind: "bool" },
   { name: "HEARTH_SHUTDOWN_TIMEOUT_MS", path: "shutdownTimeoutMs", kind: "int" },
+  { name: "HEARTH_EVENT_HANDLER_TIMEOUT_MS", path: "eventHandlerTimeoutMs", kind: "int" },
   { name: "HEARTH_LOG_LEVEL", path: "logLevel", kind: "string" },
   { name: "HEARTH_STORAGE_DURABLE", path: "storage.durable", kind: "bool" },
   { name: "HEARTH_STORAGE_FLUSH_INTERVAL_MS", path: "storage.flushIntervalMs", kind: "int" },

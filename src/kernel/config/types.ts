@@ -20,6 +20,8 @@ export interface HearthConfig {
     authWindowMs: number;
   };
   shutdownTimeoutMs: number;
+  /** How long the bus waits for one event handler run before reporting it failed and moving on. */
+  eventHandlerTimeoutMs: number;
   logLevel: LogLevel;
   storage: {
     /** SQLite `synchronous=FULL`: each commit survives power loss, at a write cost. */

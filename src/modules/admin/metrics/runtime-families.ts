@@ -75,6 +75,15 @@ export function registerRuntimeFamilies(registry: Registry, options: RuntimeFami
     ["type"],
   );
   const busSubscriptions = gauge("hearth_bus_subscriptions", "Active bus subscriptions.");
+  const busTimedOut = counter(
+    "hearth_bus_handler_timeouts_total",
+    "Handler runs that outlived eventHandlerTimeoutMs (each also counts as failed).",
+  );
+  const busStuck = gauge(
+    "hearth_bus_handlers_stuck",
+    "Handler runs past eventHandlerTimeoutMs that have still not settled, by owner (plugin or module).",
+    ["owner"],
+  );
   // Event types are chosen in code, but a plugin could mint them from data: bound the label set.
   const typeLabels = new Map<string, string>();
   const typeLabel = (type: string): string => {
@@ -167,6 +176,9 @@ export function registerRuntimeFamilies(registry: Registry, options: RuntimeFami
       busFailed.feed(type, labels, c.failed);
     }
     busSubscriptions.set(m.bus.subscriptions);
+    busTimedOut.feed("", {}, m.bus.timedOut);
+    busStuck.reset();
+    for (const [owner, n] of Object.entries(m.bus.stuckByOwner)) busStuck.set({ owner }, n);
 
     const s = m.storage;
     storageReads.feed("", {}, s.reads);

@@ -51,7 +51,15 @@ export function fakeMetrics(overrides: Partial<RuntimeMetrics> = {}): RuntimeMet
     uptimeMs: 12_500,
     startMs: 250,
     errors: { unhandledRejections: 0, uncaughtExceptions: 0 },
-    bus: { published: 0, delivered: 0, failed: 0, subscriptions: 0, byType: {} },
+    bus: {
+      published: 0,
+      delivered: 0,
+      failed: 0,
+      subscriptions: 0,
+      byType: {},
+      timedOut: 0,
+      stuckByOwner: {},
+    },
     services: {},
     state: { keys: 0, approxBytes: 0, watchers: 0, keysWithTtl: 0 },
     storage: {

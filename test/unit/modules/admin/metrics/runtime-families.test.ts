@@ -41,6 +41,8 @@ function exporter(initial: RuntimeMetrics = fakeMetrics(), options: Partial<Metr
   return { box, metrics, scrape };
 }
 
+const NO_TIMEOUTS = { timedOut: 0, stuckByOwner: {} };
+
 describe("runtime families", () => {
   it("exports the build info as labels on a constant 1", async () => {
     const { scrape } = exporter();
@@ -113,7 +115,7 @@ describe("runtime families", () => {
       "device.changed": { published: 7, delivered: 12, failed: 1 },
       "$runtime.started": { published: 1, delivered: 0, failed: 0 },
     };
-    const bus = { published: 8, delivered: 12, failed: 1, subscriptions: 3, byType };
+    const bus = { ...NO_TIMEOUTS, published: 8, delivered: 12, failed: 1, subscriptions: 3, byType };
     const samples = await exporter(fakeMetrics({ bus })).scrape();
     expect(value(samples, "hearth_bus_events_published_total", { type: "device.changed" })).toBe(7);
     expect(value(samples, "hearth_bus_events_delivered_total", { type: "device.changed" })).toBe(12);
@@ -122,8 +124,29 @@ describe("runtime families", () => {
     expect(value(samples, "hearth_bus_subscriptions")).toBe(3);
   });
 
+  it("exports handler timeouts and the handlers still stuck past them, by owner", async () => {
+    const bus = {
+      published: 3,
+      delivered: 0,
+      failed: 3,
+      subscriptions: 2,
+      byType: {},
+      timedOut: 3,
+      stuckByOwner: { zigbee: 2, automation: 1 },
+    };
+    const { box, scrape } = exporter(fakeMetrics({ bus }));
+    const samples = await scrape();
+    expect(value(samples, "hearth_bus_handler_timeouts_total")).toBe(3);
+    expect(value(samples, "hearth_bus_handlers_stuck", { owner: "zigbee" })).toBe(2);
+    expect(value(samples, "hearth_bus_handlers_stuck", { owner: "automation" })).toBe(1);
+    // Once they settle, their series go away.
+    box.current = fakeMetrics({ bus: { ...bus, stuckByOwner: {} } });
+    expect(find(await scrape(), "hearth_bus_handlers_stuck")).toHaveLength(0);
+  });
+
   it("follows the bus counts across scrapes without double counting", async () => {
     const bus = (published: number) => ({
+      ...NO_TIMEOUTS,
       published,
       delivered: 0,
       failed: 0,
@@ -140,7 +163,7 @@ describe("runtime families", () => {
   it("folds event types past the 500th into type=other, keeping the totals", async () => {
     const byType: RuntimeMetrics["bus"]["byType"] = {};
     for (let i = 0; i < 510; i++) byType[`t.n${i}`] = { published: 2, delivered: 0, failed: 0 };
-    const bus = { published: 1020, delivered: 0, failed: 0, subscriptions: 0, byType };
+    const bus = { ...NO_TIMEOUTS, published: 1020, delivered: 0, failed: 0, subscriptions: 0, byType };
     const samples = await exporter(fakeMetrics({ bus })).scrape();
     const series = find(samples, "hearth_bus_events_published_total");
     expect(series).toHaveLength(501);
