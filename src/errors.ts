@@ -301,6 +301,12 @@ export const ERROR_CODES = {
     retryable: false,
     description: "No such route or resource.",
   },
+  CLIENT_CLOSED_REQUEST: {
+    httpStatus: 499,
+    retryable: true,
+    description:
+      "The client went away before its request body was read; nothing was done. No client sees it: it is what the access log and metrics record (499).",
+  },
   INVALID_JSON: {
     httpStatus: 400,
     retryable: false,

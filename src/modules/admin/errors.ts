@@ -42,6 +42,11 @@ export function bodyTooLarge(maxBytes: number): HearthError {
   });
 }
 
+/** The client disconnected before its request was read. */
+export function clientGone(): HearthError {
+  return new HearthError("CLIENT_CLOSED_REQUEST", "The client went away before its request was read");
+}
+
 export function malformedJson(): HearthError {
   return new HearthError("INVALID_JSON", "Malformed JSON in request body");
 }
@@ -97,7 +102,10 @@ export function toResponse(err: unknown): { status: number; body: { error: Heart
 /** `app.onError`: the one place errors become responses; 5xx details go to the log only. */
 export function errorHandler(log: Logger): ErrorHandler {
   return (err, c) => {
-    const { status, body } = toResponse(err);
+    // Reading the body of a request whose client has disconnected rejects: not our failure, and
+    // nobody is left to answer. Recorded as 499 (client closed request), not logged as an error.
+    const gone = c.req.raw.signal.aborted && !(err instanceof HearthError);
+    const { status, body } = toResponse(gone ? clientGone() : err);
     if (status >= 500) {
       log.error(
         {

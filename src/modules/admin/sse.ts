@@ -33,6 +33,14 @@ export function eventStream(c: Context, options: EventStreamOptions): Response {
     wake = undefined;
     w?.();
   };
+  if (c.req.method === "HEAD") {
+    // Hono serves HEAD through this GET route and drops the body unread, so a stream made here would
+    // never be cancelled and its subscription would stay for good: check the pattern, answer headers.
+    bus.subscribe(pattern, () => undefined)();
+    return new Response(null, {
+      headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" },
+    });
+  }
   const unsubscribe = bus.subscribe(
     pattern,
     (event) => {

@@ -63,6 +63,29 @@ describe("errors on the wire", () => {
     }
   });
 
+  it("records a request whose client went away mid-body as 499, not as a logged 500", async () => {
+    const client = new AbortController();
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('{"text":'));
+      },
+      pull(c) {
+        // What the server sees when the connection drops: the request is aborted, the body read fails.
+        client.abort();
+        c.error(new Error("The connection was closed."));
+      },
+    });
+    const res = await h.request("/api/v1/faulty/echo/1", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body,
+      signal: client.signal,
+      as: "read",
+    } as RequestInit & { as: "read" });
+    expect(res.status).toBe(499);
+    expect((await errorBody(res)).error.code).toBe("CLIENT_CLOSED_REQUEST");
+  });
+
   it("answers a wrong method on a known path with 404", async () => {
     const res = await h.request("/api/v1/runtime", { method: "DELETE", as: "admin" });
     expect(res.status).toBe(404);

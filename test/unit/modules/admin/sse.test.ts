@@ -51,6 +51,18 @@ describe("GET /api/v1/events/stream", () => {
     await reader.cancel();
   });
 
+  it("answers HEAD with the stream's headers and no subscription; an invalid pattern still 400", async () => {
+    h = await startHarness();
+    const bus = h.runtime.components.bus;
+    const before = bus.stats().subscriptions;
+    const res = await h.request("/api/v1/events/stream?pattern=demo.*", { as: "read", method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("Content-Type")).toContain("text/event-stream");
+    expect(bus.stats().subscriptions).toBe(before);
+    const bad = await h.request("/api/v1/events/stream?pattern=Bad..Pattern", { as: "read", method: "HEAD" });
+    expect(bad.status).toBe(400);
+  });
+
   it("unsubscribes from the bus when the client goes away", async () => {
     h = await startHarness();
     const bus = h.runtime.components.bus;
