@@ -8,13 +8,44 @@ type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** Deeper than this, a config file is refused (nothing in the schema comes close). */
+const MAX_DEPTH = 64;
+
+/**
+ * Sets an own property even for `__proto__` (plain assignment would set the prototype instead, and
+ * the key would slip past the strict schema unseen).
+ */
+function define(target: Obj, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function deepMerge(base: Obj, over: Obj): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    const prev = out[k];
-    out[k] = isObj(prev) && isObj(v) ? deepMerge(prev, v) : v;
+    const prev = Object.hasOwn(out, k) ? out[k] : undefined;
+    define(out, k, isObj(prev) && isObj(v) ? deepMerge(prev, v) : v);
   }
   return out;
+}
+
+/**
+ * What no config file may hold, anywhere: nesting deeper than MAX_DEPTH, and a `__proto__` key (zod's
+ * record schemas skip it silently, and it is how prototypes get polluted). Walked without recursion,
+ * so without a stack to overflow. Returns the first offending path and why.
+ */
+function hostileShape(root: unknown): { path: string; message: string } | undefined {
+  const stack: [unknown, string, number][] = [[root, "", 0]];
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop() as [unknown, string, number];
+    if (typeof value !== "object" || value === null) continue;
+    if (depth >= MAX_DEPTH) return { path, message: `nested deeper than ${MAX_DEPTH} levels` };
+    for (const [k, v] of Object.entries(value)) {
+      const p = path ? `${path}.${k}` : k;
+      if (k === "__proto__") return { path: p, message: 'the key "__proto__" is not allowed' };
+      stack.push([v, p, depth + 1]);
+    }
+  }
+  return undefined;
 }
 
 function setPath(target: Obj, path: string, value: unknown): void {
@@ -78,6 +109,16 @@ function readConfigFile(path: string): Obj {
       data: { file: path, format },
     });
   }
+  const hostile = hostileShape(parsed);
+  if (hostile !== undefined) {
+    const at = hostile.path.length > 120 ? `${hostile.path.slice(0, 120)}…` : hostile.path;
+    const issue: ConfigIssue = { path: at, message: hostile.message, source: `file ${path}` };
+    throw new HearthError(
+      "CONFIG_INVALID",
+      `Invalid configuration:\n  ${at}: ${hostile.message} (from file ${path})`,
+      { data: { file: path, issues: [issue] } },
+    );
+  }
   return parsed;
 }
 
@@ -85,14 +126,17 @@ function readConfigFile(path: string): Obj {
 function sourceOf(path: string, sources: Map<string, ConfigSource>): ConfigSource {
   let best: ConfigSource = "default";
   let bestLen = -1;
+  let below: ConfigSource | undefined;
   for (const [p, s] of sources) {
     const covers = p === "" || path === p || path.startsWith(`${p}.`);
     if (covers && p.length > bestLen) {
       best = s;
       bestLen = p.length;
     }
+    // An unknown key holding an object is reported at its own path; its leaves name who set it.
+    if (path !== "" && p.startsWith(`${path}.`)) below ??= s;
   }
-  return best;
+  return bestLen < 0 && below !== undefined ? below : best;
 }
 
 function leafPaths(obj: Obj, prefix = ""): string[] {

@@ -5,6 +5,9 @@ import type { PluginDefinition } from "../../sdk/types.ts";
 import { DEFAULT_ENTRY, parseManifest } from "./manifest.ts";
 import type { BuiltinPlugin, PluginManifest, PluginProblem, PluginSource } from "./types.ts";
 
+/** A manifest is a few hundred bytes; anything this large is not one. */
+const MAX_MANIFEST_BYTES = 64 * 1024;
+
 export const MANIFEST_FILE = "plugin.json";
 
 /**
@@ -148,10 +151,11 @@ export async function scanPluginsDir(pluginsDir: string | undefined): Promise<Ex
     const manifestPath = join(dir, MANIFEST_FILE);
     let text: string;
     try {
-      text = await readFile(manifestPath, "utf8");
+      text = await readManifest(dir, manifestPath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
-      out.problems.push(problem(dir, `Cannot read ${MANIFEST_FILE}: ${errorMessage(err)}`));
+      if (err instanceof HearthError) out.problems.push(toProblem(dir, err));
+      else out.problems.push(problem(dir, `Cannot read ${MANIFEST_FILE}: ${errorMessage(err)}`));
       continue;
     }
     try {
@@ -164,17 +168,34 @@ export async function scanPluginsDir(pluginsDir: string | undefined): Promise<Ex
   return out;
 }
 
+/**
+ * The manifest's text, refused unless it is a regular file inside the plugin folder (a FIFO would
+ * block discovery for good, a device or a symlink out could feed it anything) and of a sane size.
+ */
+async function readManifest(dir: string, manifestPath: string): Promise<string> {
+  const invalid = (why: string) =>
+    new HearthError("PLUGIN_MANIFEST_INVALID", `${MANIFEST_FILE} in ${dir} ${why}`, {
+      data: { source: dir },
+    });
+  const info = await stat(manifestPath);
+  if (!info.isFile()) throw invalid("is not a regular file");
+  if (info.size > MAX_MANIFEST_BYTES) throw invalid(`is larger than ${MAX_MANIFEST_BYTES} bytes`);
+  const [realDir, real] = await Promise.all([realpath(dir), realpath(manifestPath)]);
+  if (!isInside(realDir, real)) throw invalid("resolves (through a symlink) outside the plugin folder");
+  return readFile(manifestPath, "utf8");
+}
+
 async function externalSource(dir: string, text: string): Promise<PluginSource> {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
+    // The parser's message quotes the text it choked on: keep only where, not what.
+    const at = /position (\d+)/.exec(errorMessage(err))?.[1];
     throw new HearthError(
       "PLUGIN_MANIFEST_INVALID",
-      `${MANIFEST_FILE} in ${dir} is not valid JSON: ${errorMessage(err)}`,
-      {
-        data: { source: dir },
-      },
+      `${MANIFEST_FILE} in ${dir} is not valid JSON${at === undefined ? "" : ` (at position ${at})`}`,
+      { data: { source: dir } },
     );
   }
   const manifest = parseManifest(raw, dir);
@@ -187,6 +208,8 @@ async function externalSource(dir: string, text: string): Promise<PluginSource> 
     origin: "external",
     dir,
     load: async (fresh) => {
+      // Checked again at each load: the folder may have changed since discovery (a reload re-imports).
+      await resolveEntry(dir, entry, manifest.name);
       if (fresh) current = `${entryPath}?v=${++freshImports}`;
       const specifier = current;
       let mod: unknown;
@@ -220,8 +243,7 @@ async function resolveEntry(dir: string, entry: string, name: string): Promise<s
       },
     );
   }
-  const rel = relative(realDir, real);
-  if (rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || resolve(realDir, rel) !== real) {
+  if (!isInside(realDir, real)) {
     throw new HearthError(
       "PLUGIN_MANIFEST_INVALID",
       `Plugin "${name}": entry ${entry} resolves outside ${dir}`,
@@ -262,4 +284,10 @@ export function toProblem(source: string, err: unknown, name?: string): PluginPr
       ? { code: err.code, message: err.message, data: err.data }
       : { code: "PLUGIN_MANIFEST_INVALID", message: errorMessage(err) };
   return name === undefined ? { source, error } : { source, name, error };
+}
+
+/** Whether `real` is a path strictly inside the folder `realDir` (both already resolved by realpath). */
+function isInside(realDir: string, real: string): boolean {
+  const rel = relative(realDir, real);
+  return !(rel === "" || rel === ".." || rel.startsWith(`..${sep}`) || resolve(realDir, rel) !== real);
 }

@@ -152,4 +152,40 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ env: {}, cwd: dir })).toThrow();
     expect(readdirSync(dir)).toEqual(["hearth.json"]);
   });
+
+  it("refuses a __proto__ key anywhere in the file, naming the path and the file", () => {
+    const file = join(dir, "hearth.json");
+    for (const [body, path] of [
+      ['{"__proto__": {"pluginsDir": "/elsewhere"}}', "__proto__"],
+      ['{"plugins": {"__proto__": {"enabled": false}}}', "plugins.__proto__"],
+      [
+        '{"plugins": {"demo": {"config": {"a": {"__proto__": {"x": 1}}}}}}',
+        "plugins.demo.config.a.__proto__",
+      ],
+    ] as const) {
+      writeFileSync(file, body);
+      expect(issuesOf(() => loadConfig({ env: {}, cwd: dir }))).toEqual([
+        { path, message: 'the key "__proto__" is not allowed', source: `file ${file}` },
+      ]);
+    }
+  });
+
+  it("refuses a file nested deeper than 64 levels with CONFIG_INVALID, not a stack overflow", () => {
+    const depth = 100_000;
+    writeFileSync(
+      join(dir, "hearth.json"),
+      `{"plugins":{"demo":{"config":${'{"a":'.repeat(depth)}1${"}".repeat(depth)}}}}`,
+    );
+    const [issue] = issuesOf(() => loadConfig({ env: {}, cwd: dir }));
+    expect(issue?.message).toBe("nested deeper than 64 levels");
+    expect(issue?.path.startsWith("plugins.demo.config.a.a")).toBe(true);
+  });
+
+  it("attributes an unknown key holding an object to the file that set it", () => {
+    const file = join(dir, "hearth.json");
+    writeFileSync(file, JSON.stringify({ bogus: { nested: 1 } }));
+    expect(issuesOf(() => loadConfig({ env: {}, cwd: dir }))).toEqual([
+      expect.objectContaining({ path: "bogus", source: `file ${file}` }),
+    ]);
+  });
 });
