@@ -59,7 +59,6 @@ class Delivery {
 
 export class Bus implements EventBus {
   readonly #log: Logger;
-  /** Bounds every asynchronous handler run. */
   /** Bounds every asynchronous handler run; a retry attempt waits through a callback instead of a delivery. */
   readonly #watch: HandlerWatch<TypeEntry, Delivery | RetryWait>;
   readonly #types = new Map<string, TypeEntry>();
