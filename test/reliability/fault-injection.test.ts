@@ -8,7 +8,7 @@
  * The compiled binary's side (exit code 4, /health, /metrics) is in faults/binary.test.ts; the bus
  * floods and the all-at-once rounds are in faults/bus.test.ts.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import type { PluginHookName } from "../../src/kernel/plugins/types.ts";
 import { scale } from "./config.ts";
 import {
@@ -24,12 +24,12 @@ import {
   timerFault,
 } from "./faults/plugins.ts";
 import {
-  cleanupRuns,
   expectCanaryAlive,
   expectHealth,
   type FaultRun,
   type FaultRunOptions,
   faultRuntime,
+  guardEscapes,
   HOOK_MS,
   handlerFailures,
   pluginInfo,
@@ -46,24 +46,7 @@ const CALLS = scale(50, 5_000);
 /** Concurrent calls left hanging on a service that never answers. */
 const HUNG_CALLS = scale(100, 2_000);
 
-// Anything that escapes every handler (a kernel bug, not a plugin's) fails the test it happened in.
-let escaped: unknown[] = [];
-const onEscape = (err: unknown): void => void escaped.push(err);
-beforeAll(() => {
-  process.on("unhandledRejection", onEscape);
-  process.on("uncaughtException", onEscape);
-});
-afterEach(async () => {
-  await cleanupRuns();
-  const seen = escaped;
-  escaped = [];
-  expect(seen).toEqual([]);
-});
-afterAll(() => {
-  process.off("unhandledRejection", onEscape);
-  process.off("uncaughtException", onEscape);
-  console.log(summary());
-});
+guardEscapes(summary);
 
 async function started(faults: FaultPlugin[], options?: FaultRunOptions): Promise<FaultRun> {
   const run = faultRuntime(faults, options);

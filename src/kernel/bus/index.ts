@@ -1,6 +1,7 @@
 import { HearthError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { Bus } from "./event-bus.ts";
+import { compilePattern } from "./pattern.ts";
 import type { EventBus } from "./types.ts";
 
 export { HANDLER_FAILED } from "./event-bus.ts";
@@ -51,4 +52,9 @@ export function createEventBus(options: EventBusOptions = {}): EventBus {
     });
   }
   return new Bus((options.logger ?? silentLogger()).child({ component: "bus" }), timeoutMs);
+}
+
+/** Throws `BUS_INVALID_PATTERN` unless `pattern` is one `subscribe()` would take. */
+export function assertPattern(pattern: string): void {
+  compilePattern(pattern);
 }

@@ -11,19 +11,11 @@ const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !
 /** Deeper than this, a config file is refused (nothing in the schema comes close). */
 const MAX_DEPTH = 64;
 
-/**
- * Sets an own property even for `__proto__` (plain assignment would set the prototype instead, and
- * the key would slip past the strict schema unseen).
- */
-function define(target: Obj, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
 function deepMerge(base: Obj, over: Obj): Obj {
   const out: Obj = { ...base };
   for (const [k, v] of Object.entries(over)) {
-    const prev = Object.hasOwn(out, k) ? out[k] : undefined;
-    define(out, k, isObj(prev) && isObj(v) ? deepMerge(prev, v) : v);
+    const prev = out[k];
+    out[k] = isObj(prev) && isObj(v) ? deepMerge(prev, v) : v;
   }
   return out;
 }

@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { streamSSE } from "hono/streaming";
+import { assertPattern } from "../../kernel/bus/index.ts";
 import type { BusEvent, EventBus } from "../../kernel/bus/types.ts";
 import type { Logger } from "../../kernel/log/index.ts";
 
@@ -36,7 +37,7 @@ export function eventStream(c: Context, options: EventStreamOptions): Response {
   if (c.req.method === "HEAD") {
     // Hono serves HEAD through this GET route and drops the body unread, so a stream made here would
     // never be cancelled and its subscription would stay for good: check the pattern, answer headers.
-    bus.subscribe(pattern, () => undefined)();
+    assertPattern(pattern);
     return new Response(null, {
       headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" },
     });

@@ -4,7 +4,7 @@
  * when stop() is called), and every fault plugin at once over several start/stop rounds. The canary
  * must keep answering and receiving throughout; see ../fault-injection.test.ts for the single faults.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "bun:test";
+import { describe, expect, it } from "bun:test";
 import { scale } from "../config.ts";
 import {
   type FaultPlugin,
@@ -27,6 +27,7 @@ import {
   expectHealth,
   type FaultRun,
   faultRuntime,
+  guardEscapes,
   handlerFailures,
   pluginInfo,
   stopRun,
@@ -48,23 +49,7 @@ const ROUNDS = scale(2, 30);
 /** Bound on draining a flood (under bun's 5 s test timeout in the short variant). */
 const DRAIN_BOUND_MS = scale(4000, 120_000);
 
-let escaped: unknown[] = [];
-const onEscape = (err: unknown): void => void escaped.push(err);
-beforeAll(() => {
-  process.on("unhandledRejection", onEscape);
-  process.on("uncaughtException", onEscape);
-});
-afterEach(async () => {
-  await cleanupRuns();
-  const seen = escaped;
-  escaped = [];
-  expect(seen).toEqual([]);
-});
-afterAll(() => {
-  process.off("unhandledRejection", onEscape);
-  process.off("uncaughtException", onEscape);
-  console.log(summary());
-});
+guardEscapes(summary);
 
 async function floodRun(): Promise<{ run: FaultRun; flood: FaultPlugin }> {
   const flood = flooder();

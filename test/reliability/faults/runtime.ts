@@ -3,7 +3,7 @@
  * under test, plus the probes every fault test repeats: the canary still answers and receives, health
  * says what it should, stop() comes back.
  */
-import { expect } from "bun:test";
+import { afterAll, afterEach, beforeAll, expect } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -184,4 +184,29 @@ export async function cleanupRuns(): Promise<void> {
     await within(run.runtime.stop(), run.shutdownTimeoutMs + 1000, "cleanup stop").catch(() => undefined);
   }
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * Registers the hooks every fault test file needs: anything that escapes every handler (a kernel bug,
+ * not a plugin's) fails the test it happened in; runs are cleaned up after each test; the tally is
+ * printed at the end.
+ */
+export function guardEscapes(summary: () => string): void {
+  let escaped: unknown[] = [];
+  const onEscape = (err: unknown): void => void escaped.push(err);
+  beforeAll(() => {
+    process.on("unhandledRejection", onEscape);
+    process.on("uncaughtException", onEscape);
+  });
+  afterEach(async () => {
+    await cleanupRuns();
+    const seen = escaped;
+    escaped = [];
+    expect(seen).toEqual([]);
+  });
+  afterAll(() => {
+    process.off("unhandledRejection", onEscape);
+    process.off("uncaughtException", onEscape);
+    console.log(summary());
+  });
 }
