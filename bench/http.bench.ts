@@ -27,10 +27,10 @@ const { config } = loadConfig({ env: { HEARTH_DATA_DIR: dir }, cwd: dir });
 const logger = createLogger({ level: "info", destination: { write() {} } });
 const runtime = new CoreRuntime({ config, logger, http: false, builtinPlugins: [] });
 await runtime.start();
-runtime.components.state.set("bench/lamp", { on: true, brightness: 80 });
-const tokens = createTokenStore({ storage: runtime.components.storage });
+runtime.kernel.state.set("bench/lamp", { on: true, brightness: 80 });
+const tokens = createTokenStore({ storage: runtime.kernel.storage });
 const { token } = await tokens.create({ name: "bench", scopes: ["read"] });
-const admin = createAdminApp({ runtime, tokens, logger });
+const admin = createAdminApp({ kernel: runtime.kernel, tokens, logger });
 
 const bare = new Hono();
 bare.get("/bare", (c) => c.json({ status: "healthy" }));

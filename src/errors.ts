@@ -165,7 +165,7 @@ export const ERROR_CODES = {
   },
   STORAGE_BACKUP_FAILED: {
     httpStatus: 500,
-    retryable: true,
+    retryable: false,
     description: "Writing a backup copy of the database failed.",
   },
   MODULE_ALREADY_REGISTERED: {
@@ -311,6 +311,11 @@ export const ERROR_CODES = {
     httpStatus: 400,
     retryable: false,
     description: "The request body is not valid JSON.",
+  },
+  UNSUPPORTED_MEDIA_TYPE: {
+    httpStatus: 415,
+    retryable: false,
+    description: "The request has a body that is not `application/json` (or a `+json` type).",
   },
   PAYLOAD_TOO_LARGE: {
     httpStatus: 413,

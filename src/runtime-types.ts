@@ -1,3 +1,4 @@
+import type { HearthErrorJSON } from "./errors.ts";
 import type { BusStats } from "./kernel/bus/types.ts";
 import type { ComponentHealth, ComponentStatus, ModuleInfo } from "./kernel/modules/types.ts";
 import type { PluginInfo } from "./kernel/plugins/types.ts";
@@ -21,6 +22,8 @@ export interface HealthReport {
   uptimeMs: number;
   checks: {
     storage: ComponentHealth;
+    /** Whether the state mirror agrees with storage (degraded, naming the keys, when it does not). */
+    mirror: ComponentHealth;
     modules: ComponentHealth & { modules: Record<string, ComponentHealth> };
     plugins: ComponentHealth & { plugins: Record<string, ComponentHealth> };
     bus: ComponentHealth;
@@ -48,4 +51,6 @@ export interface StopResult {
   /** Who had not finished stopping when the deadline passed. */
   hung: string[];
   durationMs: number;
+  /** RUNTIME_SHUTDOWN_TIMEOUT naming `hung`, when `timedOut`. */
+  error?: HearthErrorJSON;
 }

@@ -11,27 +11,15 @@
 import { join } from "node:path";
 import { BUILTIN_PLUGINS } from "./builtin-plugins.generated.ts";
 import { errorMessage, HearthError } from "./errors.ts";
-import { createEventBus } from "./kernel/bus/index.ts";
-import type { EventBus } from "./kernel/bus/types.ts";
 import type { HearthConfig } from "./kernel/config/types.ts";
-import { createHttpRegistry } from "./kernel/http/index.ts";
-import type { HttpRegistry } from "./kernel/http/types.ts";
-import { createIntegrationRegistry } from "./kernel/integrations/index.ts";
+import { createKernel, type Kernel, type KernelParts, type RuntimeView } from "./kernel/index.ts";
 import type { Logger } from "./kernel/log/index.ts";
-import { createStorageWithStateMirror } from "./kernel/mirror/index.ts";
-import { createModuleManager, type ModuleManager } from "./kernel/modules/index.ts";
 import type { ComponentHealth, ModuleContext, ModuleDefinition } from "./kernel/modules/types.ts";
-import { builtinSource, createPluginManager, type PluginManager } from "./kernel/plugins/index.ts";
+import { builtinSource } from "./kernel/plugins/index.ts";
 import type { PluginSource } from "./kernel/plugins/types.ts";
-import { createServiceRegistry } from "./kernel/services/index.ts";
-import type { ServiceRegistry } from "./kernel/services/types.ts";
-import { createStateEngine } from "./kernel/state/index.ts";
-import type { StateEngine } from "./kernel/state/types.ts";
 import { openStorage } from "./kernel/storage/index.ts";
-import type { Storage } from "./kernel/storage/types.ts";
 import { withTimeout } from "./kernel/util/index.ts";
 import { createAdminModule } from "./modules/admin/index.ts";
-import { serviceMetricsMiddleware } from "./modules/admin/metrics/index.ts";
 import { createLoggerModule } from "./modules/logger/index.ts";
 import { acquirePidFile } from "./platform/pidfile.ts";
 import type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
@@ -51,24 +39,14 @@ export interface RuntimeOptions {
   hookTimeoutMs?: number;
 }
 
-interface Components {
-  storage: Storage;
-  bus: EventBus;
-  services: ServiceRegistry;
-  state: StateEngine;
-  http: HttpRegistry;
-  modules: ModuleManager;
-  plugins: PluginManager;
-  ctx: ModuleContext;
-}
-
+// A sentinel, compared by identity in settleWithin; never seen outside this file.
 const TIMED_OUT = new Error("deadline passed");
 
 /**
  * What a stop that ran out of time left behind: plugins and modules not taken down yet ("stopped" is
  * a plugin inside onUnload), then the owners of event handlers still running. Each named once.
  */
-function hungParts(c: Components): string[] {
+function hungParts(c: KernelParts): string[] {
   const plugins = c.plugins.list();
   const modules = c.modules.list();
   const hung = new Set([
@@ -79,7 +57,7 @@ function hungParts(c: Components): string[] {
       .filter((m) => m.state === "started" || m.state === "registered")
       .map((m) => `module ${m.name}`),
   ]);
-  for (const { owner } of c.bus.pending()) {
+  for (const { owner } of c.kernel.bus.pending()) {
     if (owner === undefined) hung.add("an event handler of no owner");
     else if (plugins.some((p) => p.name === owner)) hung.add(`plugin ${owner}`);
     else if (modules.some((m) => m.name === owner)) hung.add(`module ${owner}`);
@@ -100,6 +78,7 @@ async function settleWithin(work: Promise<unknown>, ms: number): Promise<"done" 
     return "done";
   } catch (err) {
     if (err === TIMED_OUT) return "timeout";
+    // A thrown non-Error, wrapped for the log line of stop(); not thrown to callers.
     return err instanceof Error ? err : new Error(errorMessage(err));
   }
 }
@@ -108,7 +87,7 @@ export class CoreRuntime {
   readonly #options: RuntimeOptions;
   readonly #log: Logger;
   #phase: RuntimePhase = "created";
-  #c: Components | undefined;
+  #c: KernelParts | undefined;
   #startedAt = 0;
   #startMs: number | undefined;
   #initPromise: Promise<void> | undefined;
@@ -116,6 +95,7 @@ export class CoreRuntime {
   #stopPromise: Promise<StopResult> | undefined;
   readonly #errors = { unhandledRejections: 0, uncaughtExceptions: 0 };
   #releasePid: (() => void) | undefined;
+  #moduleCtx: ModuleContext | undefined;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
@@ -126,10 +106,10 @@ export class CoreRuntime {
     return this.#phase;
   }
 
-  /** The wired components, for modules and tests; throws before init(). */
-  get components(): Readonly<Components> {
+  /** The kernel view (what every module gets); throws RUNTIME_NOT_READY before init(). */
+  get kernel(): Kernel {
     if (!this.#c) throw new HearthError("RUNTIME_NOT_READY", "The runtime is not initialised");
-    return this.#c;
+    return this.#c.kernel;
   }
 
   /** Builds and wires the components and registers the modules. Idempotent. */
@@ -177,35 +157,20 @@ export class CoreRuntime {
       throw err;
     });
     try {
-      const bus = createEventBus({ logger, handlerTimeoutMs: this.#options.config.eventHandlerTimeoutMs });
-      const services = createServiceRegistry({ logger, middleware: [serviceMetricsMiddleware()] });
-      const state = createStateEngine({ logger });
-      const mirror = createStorageWithStateMirror({
+      const parts = await createKernel({
+        config,
+        logger,
         storage,
-        state,
-        logger,
-        secretNamespaces: config.storage.secretNamespaces,
-      });
-      const http = createHttpRegistry();
-      const integrations = createIntegrationRegistry({ storage, logger });
-      await integrations.load();
-      const modules = createModuleManager({ logger, hookTimeoutMs });
-      const plugins = createPluginManager({
-        kernel: { bus, services, state, storage, http, integrations },
-        logger,
-        pluginsDir: config.pluginsDir,
-        builtins: this.#options.builtinPlugins ?? BUILTIN_PLUGINS.map(builtinSource),
-        config: config.plugins,
+        builtinPlugins: this.#options.builtinPlugins ?? BUILTIN_PLUGINS.map(builtinSource),
         hookTimeoutMs,
+        runtime: this.#view(),
       });
-      const ctx: ModuleContext = { config, log: logger, bus, services, state, storage, mirror, http };
-      this.#c = { storage, bus, services, state, http, modules, plugins, ctx };
-
+      this.#c = parts;
+      const { modules } = parts;
       modules.add(createLoggerModule());
-      if (this.#options.http !== false) modules.add(createAdminModule({ runtime: this, integrations }));
+      if (this.#options.http !== false) modules.add(createAdminModule());
       for (const m of this.#options.modules ?? []) modules.add(m);
-      await mirror.syncFromStorage();
-      await modules.registerAll(ctx);
+      await modules.registerAll(this.#moduleContext(parts));
       this.#phase = "initialised";
       this.#startMs = performance.now() - t0;
     } catch (err) {
@@ -218,12 +183,12 @@ export class CoreRuntime {
 
   async #start(): Promise<void> {
     await this.init();
-    const c = this.components;
+    const c = this.#c as KernelParts;
     const t0 = performance.now();
     this.#phase = "starting";
-    await c.bus.publish("$runtime.starting", {});
+    await c.kernel.bus.publish("$runtime.starting", {});
     try {
-      await c.modules.startAll(c.ctx);
+      await c.modules.startAll(this.#moduleContext(c));
       await c.plugins.discover();
       await c.plugins.startAll();
     } catch (err) {
@@ -244,7 +209,7 @@ export class CoreRuntime {
       "runtime started",
     );
     // Not awaited: started means started, whatever its handlers do (drain() still covers them).
-    void c.bus.publish("$runtime.started", { startMs: this.#startMs });
+    void c.kernel.bus.publish("$runtime.started", { startMs: this.#startMs });
   }
 
   async #stop(): Promise<StopResult> {
@@ -264,26 +229,29 @@ export class CoreRuntime {
 
     const steps = (async () => {
       // Its handlers get a quarter of the budget: one that hangs must not keep every plugin's onStop from running.
-      await settleWithin(c.bus.publish("$runtime.stopping", {}), Math.floor(limit / 4));
+      await settleWithin(c.kernel.bus.publish("$runtime.stopping", {}), Math.floor(limit / 4));
       await c.plugins.stopAll();
-      await c.modules.stopAll(c.ctx);
-      await c.bus.drain();
+      await c.modules.stopAll(this.#moduleContext(c));
+      await c.kernel.bus.drain();
     })();
     const outcome = await settleWithin(steps, limit);
     let hung: string[] = [];
+    let error: HearthError | undefined;
     if (outcome === "timeout") {
       hung = hungParts(c);
-      this.#log.error(
-        { shutdownTimeoutMs: limit, hung },
+      error = new HearthError(
+        "RUNTIME_SHUTDOWN_TIMEOUT",
         `shutdown exceeded ${limit} ms; abandoning ${hung.join(", ") || "the remaining steps"}`,
+        { data: { shutdownTimeoutMs: limit, hung } },
       );
+      this.#log.error({ code: error.code, shutdownTimeoutMs: limit, hung }, error.message);
     } else if (outcome instanceof Error) {
       this.#log.error({ err: outcome.message }, "error while stopping; going on");
     }
     // Whatever hung, data is flushed and the file closed cleanly.
-    c.state.close();
+    c.kernel.state.close();
     try {
-      await c.storage.close();
+      await c.kernel.storage.close();
     } catch (err) {
       this.#log.error({ err: errorMessage(err) }, "storage close failed");
     }
@@ -294,7 +262,9 @@ export class CoreRuntime {
       { durationMs: Math.round(durationMs), timedOut: outcome === "timeout" },
       "runtime stopped",
     );
-    return { timedOut: outcome === "timeout", hung, durationMs };
+    return error === undefined
+      ? { timedOut: false, hung, durationMs }
+      : { timedOut: true, hung, durationMs, error: error.toJSON() };
   }
 
   async healthCheck(): Promise<HealthReport> {
@@ -308,39 +278,22 @@ export class CoreRuntime {
         uptimeMs,
         checks: {
           storage: down,
+          mirror: down,
           modules: { ...down, modules: {} },
           plugins: { ...down, plugins: {} },
           bus: down,
         },
       };
     }
-    let storage: ComponentHealth = { status: "healthy" };
-    try {
-      // A read waits behind an open transaction: bound it, so a wedged writer shows as unhealthy
-      // instead of hanging the probe.
-      await withTimeout(
-        () => c.storage.has("hearth", "health-probe"),
-        HEALTH_PROBE_TIMEOUT_MS,
-        () => new Error(`storage did not answer within ${HEALTH_PROBE_TIMEOUT_MS} ms`),
-      );
-    } catch (err) {
-      storage = { status: "unhealthy", detail: errorMessage(err) };
-    }
+    const { kernel } = c;
+    const storage = await storageHealth(kernel);
+    const mirror = storage.status === "healthy" ? await mirrorHealth(kernel) : storage;
     const modules = c.modules.health();
     const plugins = c.plugins.health();
-    const stuck = c.bus.pending().filter((h) => h.timedOut);
-    const bus: ComponentHealth =
-      stuck.length === 0
-        ? { status: "healthy" }
-        : {
-            status: "degraded",
-            detail: `event handlers past their timeout, still running: ${stuck
-              .slice(0, 5)
-              .map((h) => `${h.owner ?? "no owner"} on ${h.type} (${h.runningMs} ms)`)
-              .join(", ")}${stuck.length > 5 ? ` and ${stuck.length - 5} more` : ""}`,
-          };
+    const bus = busHealth(kernel);
     const worst = [
       storage.status,
+      mirror.status === "unhealthy" ? "degraded" : mirror.status,
       bus.status,
       modules.status,
       plugins.status === "unhealthy" ? "degraded" : plugins.status,
@@ -357,28 +310,102 @@ export class CoreRuntime {
       uptimeMs,
       checks: {
         storage,
-        modules: { status: modules.status, modules: modules.modules },
-        plugins: { status: plugins.status, plugins: plugins.plugins },
+        mirror,
+        modules,
+        plugins,
         bus,
       },
     };
   }
 
   getMetrics(): RuntimeMetrics {
-    const c = this.components;
+    if (!this.#c) throw new HearthError("RUNTIME_NOT_READY", "The runtime is not initialised");
+    const { kernel, modules, plugins } = this.#c;
     const mem = process.memoryUsage();
     return {
       phase: this.#phase,
       uptimeMs: this.#startedAt ? Date.now() - this.#startedAt : 0,
       startMs: this.#startMs,
       errors: { ...this.#errors },
-      bus: c.bus.stats(),
-      services: c.services.stats(),
-      state: c.state.stats(),
-      storage: c.storage.stats(),
-      modules: c.modules.list(),
-      plugins: c.plugins.list(),
+      bus: kernel.bus.stats(),
+      services: kernel.services.stats(),
+      state: kernel.state.stats(),
+      storage: kernel.storage.stats(),
+      modules: modules.list(),
+      plugins: plugins.list(),
       process: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     };
   }
+
+  /** What the kernel shows of this runtime: read lazily, so it is always current. */
+  #view(): RuntimeView {
+    const runtime = this;
+    return Object.freeze({
+      get phase() {
+        return runtime.phase;
+      },
+      health: () => runtime.healthCheck(),
+      metrics: () => runtime.getMetrics(),
+    });
+  }
+
+  /** Every module's context: the kernel view plus the runtime's logger (the manager makes it the module's child). */
+  #moduleContext(parts: KernelParts): ModuleContext {
+    this.#moduleCtx ??= { ...parts.kernel, log: this.#options.logger };
+    return this.#moduleCtx;
+  }
+}
+
+/** A read waits behind an open transaction: bounded, so a wedged writer shows as unhealthy instead of hanging the probe. */
+async function storageHealth(kernel: Kernel): Promise<ComponentHealth> {
+  try {
+    await withTimeout(
+      () => kernel.storage.has("hearth", "health-probe"),
+      HEALTH_PROBE_TIMEOUT_MS,
+      // Becomes the health detail below; not thrown to callers.
+      () => new Error(`storage did not answer within ${HEALTH_PROBE_TIMEOUT_MS} ms`),
+    );
+    return { status: "healthy" };
+  } catch (err) {
+    return { status: "unhealthy", detail: errorMessage(err) };
+  }
+}
+
+/** Degraded, naming the keys, when the state mirror and storage disagree. */
+async function mirrorHealth(kernel: Kernel): Promise<ComponentHealth> {
+  try {
+    let report = await withTimeout(
+      () => kernel.mirror.checkConsistency(),
+      HEALTH_PROBE_TIMEOUT_MS,
+      // Becomes the health detail below; not thrown to callers.
+      () => new Error(`the mirror check did not finish within ${HEALTH_PROBE_TIMEOUT_MS} ms`),
+    );
+    // A write may land between the check's storage read and its look at state: look once more
+    // before calling a difference real.
+    if (!report.consistent) report = await kernel.mirror.checkConsistency();
+    if (report.consistent) return { status: "healthy" };
+    const keys = [
+      ...report.differing.map((k) => `${k} (differs)`),
+      ...report.missingInState.map((k) => `${k} (missing in state)`),
+      ...report.missingInStorage.map((k) => `${k} (missing in storage)`),
+    ];
+    return {
+      status: "degraded",
+      detail: `state mirror disagrees with storage: ${keys.slice(0, 10).join(", ")}${keys.length > 10 ? ` and ${keys.length - 10} more` : ""}`,
+    };
+  } catch (err) {
+    return { status: "degraded", detail: errorMessage(err) };
+  }
+}
+
+function busHealth(kernel: Kernel): ComponentHealth {
+  const stuck = kernel.bus.pending().filter((h) => h.timedOut);
+  if (stuck.length === 0) return { status: "healthy" };
+  return {
+    status: "degraded",
+    detail: `event handlers past their timeout, still running: ${stuck
+      .slice(0, 5)
+      .map((h) => `${h.owner ?? "no owner"} on ${h.type} (${h.runningMs} ms)`)
+      .join(", ")}${stuck.length > 5 ? ` and ${stuck.length - 5} more` : ""}`,
+  };
 }

@@ -1,13 +1,20 @@
 import { BUILTIN_PLUGINS } from "../builtin-plugins.generated.ts";
-import { createEventBus } from "../kernel/bus/index.ts";
+import { HearthError } from "../errors.ts";
 import type { HearthConfig } from "../kernel/config/types.ts";
-import { createHttpRegistry } from "../kernel/http/index.ts";
+import { createKernel, type RuntimeView } from "../kernel/index.ts";
 import { silentLogger } from "../kernel/log/index.ts";
-import { builtinSource, createPluginManager } from "../kernel/plugins/index.ts";
+import { builtinSource } from "../kernel/plugins/index.ts";
 import type { PluginInfo, PluginPlan, PluginProblem } from "../kernel/plugins/types.ts";
-import { createServiceRegistry } from "../kernel/services/index.ts";
-import { createStateEngine } from "../kernel/state/index.ts";
 import { createMemoryStorage } from "../kernel/storage/index.ts";
+
+/** A runtime that never starts: the throwaway kernel of an inspection shows this. */
+const NOT_RUNNING: RuntimeView = Object.freeze({
+  phase: "created",
+  health: () => Promise.reject(new HearthError("RUNTIME_NOT_READY", "Nothing runs during an inspection")),
+  metrics: () => {
+    throw new HearthError("RUNTIME_NOT_READY", "Nothing runs during an inspection");
+  },
+});
 
 export interface PluginInspection {
   plugins: PluginInfo[];
@@ -24,28 +31,22 @@ export interface PluginInspection {
  */
 export async function inspectPlugins(config: HearthConfig): Promise<PluginInspection> {
   const storage = createMemoryStorage();
-  const state = createStateEngine();
+  const { kernel, plugins: manager } = await createKernel({
+    config,
+    logger: silentLogger(),
+    storage,
+    builtinPlugins: BUILTIN_PLUGINS.map(builtinSource),
+    hookTimeoutMs: 10_000,
+    runtime: NOT_RUNNING,
+  });
   try {
-    const manager = createPluginManager({
-      kernel: {
-        bus: createEventBus(),
-        services: createServiceRegistry(),
-        state,
-        storage,
-        http: createHttpRegistry(),
-      },
-      logger: silentLogger(),
-      pluginsDir: config.pluginsDir,
-      builtins: BUILTIN_PLUGINS.map(builtinSource),
-      config: config.plugins,
-    });
     const plugins = await manager.discover();
     const plan = await manager.plan();
     const names = new Set(plugins.map((p) => p.name));
     const unknownConfigured = Object.keys(config.plugins).filter((n) => !names.has(n));
     return { plugins, problems: manager.problems(), plan, unknownConfigured };
   } finally {
-    state.close();
+    kernel.state.close();
     await storage.close();
   }
 }

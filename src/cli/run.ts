@@ -9,7 +9,7 @@ import { RUN_META } from "./meta.ts";
 /** Re-imports every running external plugin from disk (and restarts its dependents). */
 async function reloadExternal(runtime: CoreRuntime, logger: Logger): Promise<void> {
   if (runtime.phase !== "started") return;
-  const { plugins } = runtime.components;
+  const { plugins } = runtime.kernel;
   const names = plugins
     .list()
     .filter((p) => p.origin === "external" && p.enabled)

@@ -4,7 +4,6 @@ import { HearthError } from "../errors.ts";
 import { loadConfig } from "../kernel/config/index.ts";
 import { openStorage } from "../kernel/storage/index.ts";
 import {
-  authCode,
   createTokenStore,
   type Scope,
   type TokenInfo,
@@ -128,6 +127,6 @@ export const tokenCommand: Command = {
 };
 
 function notFound(id: string, io: Io): number {
-  io.err(`hearth token: ${authCode("AUTH_TOKEN_NOT_FOUND")}: no token with id "${id}"\n`);
+  io.err(`hearth token: AUTH_TOKEN_NOT_FOUND: no token with id "${id}"\n`);
   return EXIT.FAILURE;
 }

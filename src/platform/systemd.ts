@@ -44,11 +44,14 @@ async function loadLibc(): Promise<Libc | null> {
   return libc;
 }
 
-/** `struct sockaddr_un` for a path, or an abstract name written `@name` (as systemd does). */
-export function sockaddrUn(path: string): { addr: Uint8Array; len: number } {
+/**
+ * `struct sockaddr_un` for a path, or an abstract name written `@name` (as systemd does); undefined
+ * when the path does not fit (systemd never hands out such a socket, so there is nobody to notify).
+ */
+export function sockaddrUn(path: string): { addr: Uint8Array; len: number } | undefined {
   const abstract = path.startsWith("@");
   const name = new TextEncoder().encode(abstract ? path.slice(1) : path);
-  if (name.length + 1 > SUN_PATH_MAX) throw new Error(`NOTIFY_SOCKET path too long: ${path}`);
+  if (name.length + 1 > SUN_PATH_MAX) return undefined;
   const addr = new Uint8Array(2 + SUN_PATH_MAX);
   new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
   // Abstract names start with a NUL byte and are not NUL-terminated; their length is exact.
@@ -65,7 +68,9 @@ export async function sdNotify(state: string, env: NodeJS.ProcessEnv = process.e
   if (!socketPath) return false;
   const c = await loadLibc();
   if (c) {
-    const { addr, len } = sockaddrUn(socketPath);
+    const sockaddr = sockaddrUn(socketPath);
+    if (sockaddr === undefined) return false;
+    const { addr, len } = sockaddr;
     const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return false;
     try {

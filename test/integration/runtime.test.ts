@@ -85,7 +85,7 @@ describe("CoreRuntime", () => {
     const { runtime } = makeRuntime({ plugins: [plugin("alpha", {})] });
     await runtime.init();
     const seen: string[] = [];
-    runtime.components.bus.subscribe("*", (e) => {
+    runtime.kernel.bus.subscribe("*", (e) => {
       if (e.type.startsWith("$runtime") || e.type.startsWith("$plugin")) seen.push(e.type);
     });
     await runtime.start();
@@ -148,7 +148,7 @@ describe("CoreRuntime", () => {
     const { runtime } = makeRuntime({ plugins: [plugin("good", {})] });
     await runtime.start();
     let release: () => void = () => {};
-    const held = runtime.components.storage.transaction(
+    const held = runtime.kernel.storage.transaction(
       () =>
         new Promise<void>((r) => {
           release = r;
@@ -194,7 +194,7 @@ describe("CoreRuntime", () => {
       ],
     });
     await runtime.start();
-    await runtime.components.services.call("svc.echo", { a: 1 });
+    await runtime.kernel.services.call("svc.echo", { a: 1 });
     runtime.recordUncaught("unhandledRejection", new Error("stray"));
     const m = runtime.getMetrics();
     expect(m.phase).toBe("started");

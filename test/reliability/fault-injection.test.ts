@@ -63,7 +63,7 @@ async function canaryAlive(run: FaultRun): Promise<void> {
 
 /** What the plugin registered (service, subscription, ctx timer) is gone and stays silent. */
 async function expectRemoved(run: FaultRun, fault: FaultPlugin): Promise<void> {
-  const { bus, services } = run.runtime.components;
+  const { bus, services } = run.runtime.kernel;
   expect(services.has(`${fault.name}.leftover`)).toBe(false);
   const seen = fault.trace.n.sharedSeen ?? 0;
   const ticks = fault.trace.n.timerTicks ?? 0;
@@ -143,7 +143,7 @@ describe("a plugin that hangs in a lifecycle hook", () => {
       fault.trace.release();
       await waitFor(() => fault.trace.caught.length === 1, "the released hook tries its context");
       expect(fault.trace.caught).toEqual(["PLUGIN_STATE_CONFLICT"]);
-      expect(run.runtime.components.services.has(`${fault.name}.late`)).toBe(false);
+      expect(run.runtime.kernel.services.has(`${fault.name}.late`)).toBe(false);
       tally.handlerFailures += info.errorCount;
     });
   }
@@ -189,7 +189,7 @@ describe("a plugin whose event handler fails", () => {
       const failures = handlerFailures(run);
       await run.runtime.start();
       tally.scenarios++;
-      const { bus } = run.runtime.components;
+      const { bus } = run.runtime.kernel;
       for (let i = 0; i < EVENTS; i++) void bus.publish(SHARED_EVENT, { i });
       await bus.drain();
       await waitFor(() => failures.get(fault.name) === EVENTS, "every failure reported");
@@ -214,7 +214,7 @@ describe("a plugin whose event handler fails", () => {
     const events = 20;
     const fault = handlerFault("fault-event-retry", "throw", { retry: { attempts: 3, backoffMs: 1 } });
     const run = await started([fault]);
-    const { bus } = run.runtime.components;
+    const { bus } = run.runtime.kernel;
     await Promise.all(Array.from({ length: events }, (_, i) => bus.publish(SHARED_EVENT, { i })));
     expect(fault.trace.n.calls).toBe(events * 3);
     expect(pluginInfo(run, fault.name).errorCount).toBe(events);
@@ -227,7 +227,7 @@ describe("a plugin whose event handler fails", () => {
   it("has a filter that throws: a failed delivery naming it, its handler never called", async () => {
     const fault = filterFault("fault-filter");
     const run = await started([fault]);
-    const { bus } = run.runtime.components;
+    const { bus } = run.runtime.kernel;
     for (let i = 0; i < EVENTS; i++) await bus.publish(SHARED_EVENT, { i });
     await bus.drain();
     expect(fault.trace.n).toEqual({ filtered: EVENTS });
@@ -241,7 +241,7 @@ describe("a plugin whose event handler fails", () => {
   it("throws on every event, kernel ones included: its failures are reported without looping", async () => {
     const fault = handlerFault("fault-event-wildcard", "throw", { pattern: "*" });
     const run = await started([fault], { log: false });
-    const { bus } = run.runtime.components;
+    const { bus } = run.runtime.kernel;
     for (let i = 0; i < EVENTS; i++) void bus.publish(SHARED_EVENT, { i });
     await bus.drain();
     const stats = bus.stats();
@@ -264,7 +264,7 @@ describe("a plugin whose event handler never settles", () => {
   it("holds up neither the other handlers of the type, nor other types, services or timers", async () => {
     const fault = handlerFault("fault-event-hang", "hang");
     const run = await started([fault]);
-    const { bus } = run.runtime.components;
+    const { bus } = run.runtime.kernel;
     let settled = 0;
     for (let i = 0; i < EVENTS; i++) void bus.publish(SHARED_EVENT, { i }).then(() => settled++);
     await waitFor(() => run.canary.trace.n.shared === EVENTS, "the canary gets every shared event");
@@ -281,7 +281,7 @@ describe("a plugin whose event handler never settles", () => {
   it("on an ordered type, leaves the canary's ordered type flowing", async () => {
     const fault = handlerFault("fault-ordered-hang", "hang", { pattern: "fault.ordered" });
     const run = await started([fault]);
-    const { bus } = run.runtime.components;
+    const { bus } = run.runtime.kernel;
     for (let i = 0; i < 5; i++) void bus.publishOrdered("fault.ordered", { i });
     await waitFor(() => fault.trace.n.calls === 1, "the first ordered event reaches the hung handler");
     await canaryAlive(run);
@@ -293,7 +293,7 @@ describe("a plugin whose event handler never settles", () => {
   it("past shutdownTimeoutMs: stop() gives up at the deadline and names its plugin", async () => {
     const fault = handlerFault("fault-event-hang", "hang");
     const run = await started([fault], { shutdownTimeoutMs: 300 });
-    void run.runtime.components.bus.publish(SHARED_EVENT, {});
+    void run.runtime.kernel.bus.publish(SHARED_EVENT, {});
     const result = await stopRun(run);
     expect(result.timedOut).toBe(true);
     expect(result.hung).toEqual(["plugin fault-event-hang"]);
@@ -304,11 +304,11 @@ describe("a plugin whose event handler never settles", () => {
     const run = faultRuntime([fault], { eventHandlerTimeoutMs: 100 });
     await run.runtime.init();
     const failures: { owner?: string; error: { code?: string } }[] = [];
-    run.runtime.components.bus.subscribe<(typeof failures)[number]>("$bus.handler_failed", (e) => {
+    run.runtime.kernel.bus.subscribe<(typeof failures)[number]>("$bus.handler_failed", (e) => {
       failures.push(e.payload);
     });
     await run.runtime.start();
-    const { bus } = run.runtime.components;
+    const { bus } = run.runtime.kernel;
     let settled = false;
     void bus.publish(SHARED_EVENT, {}).then(() => (settled = true));
     await waitFor(() => settled, "the publish settles once the bus gives up on the hung handler");
@@ -334,7 +334,7 @@ describe("a plugin whose event handler never settles", () => {
     const run = await started([fault], { eventHandlerTimeoutMs: 100 });
     const first = run.canary.ordered.length;
     for (let i = 0; i < 5; i++)
-      void run.runtime.components.bus.publishOrdered(CANARY_ORDERED_EVENT, { i: first + i });
+      void run.runtime.kernel.bus.publishOrdered(CANARY_ORDERED_EVENT, { i: first + i });
     await waitFor(() => run.canary.ordered.length === first + 5, "the canary gets its 5 ordered events");
     expect(run.canary.ordered.slice(first)).toEqual([0, 1, 2, 3, 4].map((i) => first + i));
     // The fifth is delivered to the canary at once; its hung twin times out after.
@@ -374,7 +374,7 @@ describe("a plugin whose service handler fails", () => {
   it(`throws or rejects on each of ${CALLS} calls: only its callers fail, counted per service and plugin`, async () => {
     const fault = serviceFault();
     const run = await started([fault]);
-    const { services } = run.runtime.components;
+    const { services } = run.runtime.kernel;
     for (let i = 0; i < CALLS; i++) {
       const boom = await services.call("fault-service.boom", {}).catch((e: unknown) => e);
       expect(boom).toMatchObject({ code: "INVALID_ARGUMENT", message: "injected service failure" });
@@ -390,7 +390,8 @@ describe("a plugin whose service handler fails", () => {
       state: "started",
       serviceCalls: 2 * CALLS,
       serviceFailures: 2 * CALLS,
-      errorCount: 2 * CALLS,
+      // `boom` answers INVALID_ARGUMENT (400, the caller's fault): failures, but not the plugin's errors.
+      errorCount: CALLS,
     });
     await expectHealth(run);
     await canaryAlive(run);
@@ -401,7 +402,7 @@ describe("a plugin whose service handler fails", () => {
   it(`never settles: ${HUNG_CALLS} concurrent callers time out, the canary answers meanwhile, stop() is not held`, async () => {
     const fault = serviceFault();
     const run = await started([fault]);
-    const { services } = run.runtime.components;
+    const { services } = run.runtime.kernel;
     const hung = Array.from({ length: HUNG_CALLS }, () =>
       services.call("fault-service.hang", {}).catch((e: unknown) => e),
     );
@@ -430,7 +431,7 @@ describe("a plugin whose service handler fails", () => {
   it("fails behind a circuit breaker: cut off after its threshold, the canary is not", async () => {
     const fault = serviceFault();
     const run = await started([fault]);
-    const { services } = run.runtime.components;
+    const { services } = run.runtime.kernel;
     const codes: string[] = [];
     for (let i = 0; i < 6; i++) {
       const err = await services.call("fault-service.flaky", {}).catch((e: unknown) => e);
@@ -469,7 +470,7 @@ describe("a plugin that leaks timers", () => {
     await waitFor(() => (fault.trace.n.raw ?? 0) >= 3, "the raw timer ticks");
     // While the plugin runs, its raw timer may use the context like any code of the plugin.
     expect(fault.trace.caught).toEqual([]);
-    expect(run.runtime.components.state.get("fault-timers/raw")).toBeGreaterThan(0);
+    expect(run.runtime.kernel.state.get("fault-timers/raw")).toBeGreaterThan(0);
     await canaryAlive(run);
     expect(await stopRun(run)).toMatchObject({ timedOut: false, hung: [] });
     // The kernel cannot clear a timer it never saw: it keeps firing, harmlessly.

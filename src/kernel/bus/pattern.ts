@@ -1,9 +1,11 @@
 import { HearthError } from "../../errors.ts";
+import { NAME_SOURCE } from "../names/index.ts";
 
-// One or more further segments after the first; every segment is snake_case starting with a letter.
-const EVENT_TYPE = /^\$?[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)+$/;
+// The first segment (the domain) is an owner name, so a plugin `zigbee-stick` publishes
+// `zigbee-stick.device_joined`; the further segments are snake_case starting with a letter.
+const EVENT_TYPE = new RegExp(`^\\$?${NAME_SOURCE}(?:\\.[a-z][a-z0-9_]*)+$`);
 const SEGMENT = /^[a-z][a-z0-9_]*$/;
-const FIRST_SEGMENT = /^\$?[a-z][a-z0-9_]*$/;
+const FIRST_SEGMENT = new RegExp(`^\\$?${NAME_SOURCE}$`);
 
 /** A subscription pattern, compiled once at subscribe time. */
 export type Matcher =

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { LOG_LEVELS } from "../log/index.ts";
+import { NAME, NAME_RULE } from "../names/index.ts";
 
 const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
-const PLUGIN_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 
 /** Always secret, whatever the config says. */
 export const BUILTIN_SECRET_NAMESPACES = ["auth", "secrets"] as const;
@@ -40,7 +40,7 @@ export const configSchema = z.strictObject({
     secretNamespaces: z.array(z.string().regex(NAMESPACE, "a namespace of [A-Za-z0-9_.-], 1-64 chars")),
   }),
   plugins: z.record(
-    z.string().regex(PLUGIN_NAME, "a plugin name: lowercase letters, digits and '-', starting with a letter"),
+    z.string().regex(NAME, `a plugin name: ${NAME_RULE}`),
     z.strictObject({
       enabled: z.boolean().default(true),
       config: z.record(z.string(), z.unknown()).default({}),

@@ -1,5 +1,6 @@
 export { API_PREFIX } from "./paths.ts";
 export { createHttpRegistry } from "./registry.ts";
+export { hasScope, isScope, normalizeScopes, SCOPES } from "./scopes.ts";
 export type {
   EndpointDefinition,
   HttpMethod,
@@ -7,4 +8,5 @@ export type {
   HttpRegistryOptions,
   RegisteredEndpoint,
   Scope,
+  SuccessStatus,
 } from "./types.ts";

@@ -16,8 +16,8 @@ export interface ParsedPath {
   shape: string;
 }
 
-/** Validates an owner-relative path and builds its full path; INVALID_ARGUMENT when malformed. */
-export function parsePath(owner: string, path: unknown): ParsedPath {
+/** Validates a path relative to `/api/v1/<base>` and builds its full path; INVALID_ARGUMENT when malformed. */
+export function parsePath(base: string, path: unknown): ParsedPath {
   if (typeof path !== "string" || !path.startsWith("/") || path.length > MAX_PATH_LENGTH) {
     throw invalidPath(path, `must be a string starting with "/" of at most ${MAX_PATH_LENGTH} characters`);
   }
@@ -46,7 +46,7 @@ export function parsePath(owner: string, path: unknown): ParsedPath {
       }
     }
   }
-  const prefix = `${API_PREFIX}/${owner}`;
+  const prefix = `${API_PREFIX}/${base}`;
   return {
     fullPath: full.length === 0 ? prefix : `${prefix}/${full.join("/")}`,
     shape: shape.length === 0 ? prefix : `${prefix}/${shape.join("/")}`,

@@ -1,6 +1,8 @@
 import { HearthError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
+import { assertName, reservedBy } from "../names/index.ts";
 import { parsePath } from "./paths.ts";
+import { isScope, SCOPES } from "./scopes.ts";
 import type {
   EndpointDefinition,
   HttpMethod,
@@ -9,9 +11,8 @@ import type {
   RegisteredEndpoint,
 } from "./types.ts";
 
-const OWNER = /^[a-z][a-z0-9-]{0,63}$/;
 const METHODS = new Set<unknown>(["GET", "POST", "PUT", "PATCH", "DELETE"] satisfies HttpMethod[]);
-const SCOPES = new Set<unknown>(["read", "control", "admin"]);
+const STATUSES = new Set<unknown>([200, 201, 202, 204]);
 const SCHEMA_FIELDS = ["params", "query", "body", "response"] as const;
 
 /**
@@ -40,9 +41,20 @@ class Registry implements HttpRegistry {
   }
 
   register(owner: string, endpoint: EndpointDefinition): RegisteredEndpoint {
-    checkOwner(owner);
+    assertName(owner, "endpoint owner");
     checkEndpoint(owner, endpoint);
-    const { fullPath, shape } = parsePath(owner, endpoint.path);
+    const base = endpoint.base ?? owner;
+    // An owner serves under its own name, or under a name reserved for it (the devices module's
+    // `areas`); never under a name held by someone else.
+    const holder = reservedBy(base);
+    if (holder === undefined ? base !== owner : holder !== owner) {
+      throw new HearthError(
+        "HTTP_ROUTE_CONFLICT",
+        `"${owner}" may not serve routes under /api/v1/${base}: ${holder === undefined ? "an owner serves only under its own name" : `that name is reserved for ${holder}`}`,
+        { data: { owner, base, ...(holder === undefined ? {} : { holder }) } },
+      );
+    }
+    const { fullPath, shape } = parsePath(base, endpoint.path);
     const key = `${endpoint.method} ${shape}`;
     const existing = this.#routes.get(key);
     if (existing !== undefined) {
@@ -52,7 +64,13 @@ class Registry implements HttpRegistry {
         { data: { method: endpoint.method, path: existing.fullPath, owner: existing.owner } },
       );
     }
-    const registered: RegisteredEndpoint = Object.freeze({ ...endpoint, owner, fullPath });
+    const registered: RegisteredEndpoint = Object.freeze({
+      ...endpoint,
+      owner,
+      fullPath,
+      base,
+      status: endpoint.status ?? 200,
+    });
     this.#routes.set(key, registered);
     this.#changed();
     return registered;
@@ -105,23 +123,17 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function checkOwner(owner: unknown): asserts owner is string {
-  if (typeof owner !== "string" || !OWNER.test(owner)) {
-    throw new HearthError(
-      "INVALID_ARGUMENT",
-      `Invalid endpoint owner ${JSON.stringify(String(owner)).slice(0, 100)}: use 1-64 characters of [a-z0-9-], starting with a letter`,
-      { data: { owner: typeof owner === "string" ? owner.slice(0, 100) : typeof owner } },
-    );
-  }
-}
-
 function checkEndpoint(owner: string, endpoint: unknown): asserts endpoint is EndpointDefinition {
   const invalid = (what: string) =>
     new HearthError("INVALID_ARGUMENT", `Endpoint of "${owner}": ${what}`, { data: { owner } });
   if (endpoint === null || typeof endpoint !== "object") throw invalid("must be an object");
   const e = endpoint as Record<string, unknown>;
   if (!METHODS.has(e.method)) throw invalid(`method must be one of ${[...METHODS].join(", ")}`);
-  if (!SCOPES.has(e.scope)) throw invalid(`scope must be one of ${[...SCOPES].join(", ")}`);
+  if (!isScope(e.scope)) throw invalid(`scope must be one of ${SCOPES.join(", ")}`);
+  if (e.base !== undefined) assertName(e.base, `route base of "${owner}"`);
+  if (e.status !== undefined && !STATUSES.has(e.status)) {
+    throw invalid(`status must be one of ${[...STATUSES].join(", ")}`);
+  }
   if (typeof e.service !== "string" || e.service.trim() === "") {
     throw invalid("service must name the service the request is turned into");
   }

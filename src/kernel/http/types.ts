@@ -1,9 +1,13 @@
 import type { ZodType } from "zod";
 import type { Logger } from "../log/types.ts";
+import type { Scope } from "./scopes.ts";
+
+export type { Scope } from "./scopes.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-/** `read` < `control` < `admin`; `public` needs no token (only the kernel uses it, for /health). */
-export type Scope = "public" | "read" | "control" | "admin";
+
+/** The statuses an endpoint may answer with on success; 204 sends no body. */
+export type SuccessStatus = 200 | 201 | 202 | 204;
 
 /**
  * An endpoint declared by an owner (a module or plugin). The admin module projects endpoints onto
@@ -16,7 +20,16 @@ export interface EndpointDefinition {
   /** The service the request is turned into (params = path params + query + body). */
   service: string;
   summary: string;
-  scope: Exclude<Scope, "public">;
+  /** `read` < `control` < `admin`. */
+  scope: Scope;
+  /**
+   * The first path segment under `/api/v1`; defaults to the owner's name. A name reserved for
+   * the kernel or a module (`areas`, `tokens`…) may be used only by its holder; plugins always
+   * get their own name.
+   */
+  base?: string;
+  /** The status of a successful answer (default 200; 201 on create, 204 with no body on delete). */
+  status?: SuccessStatus;
   params?: ZodType;
   query?: ZodType;
   body?: ZodType;
@@ -26,10 +39,13 @@ export interface EndpointDefinition {
 export interface RegisteredEndpoint extends EndpointDefinition {
   owner: string;
   /**
-   * Full path in Hono syntax: `/api/v1/<owner><path>`, with `{id}` parameters written `:id` and no
+   * Full path in Hono syntax: `/api/v1/<base><path>`, with `{id}` parameters written `:id` and no
    * trailing slash.
    */
   fullPath: string;
+  /** The first segment under `/api/v1` (the owner's name unless `base` said otherwise). */
+  base: string;
+  status: SuccessStatus;
 }
 
 export interface HttpRegistryOptions {
@@ -40,7 +56,8 @@ export interface HttpRegistryOptions {
 export interface HttpRegistry {
   /**
    * Validates (INVALID_ARGUMENT) and adds an endpoint. A duplicate method + full path (path parameters
-   * compared by position, whatever their name or style) throws HTTP_ROUTE_CONFLICT naming both owners.
+   * compared by position, whatever their name or style) throws HTTP_ROUTE_CONFLICT naming both owners,
+   * as does a `base` reserved for another holder (see `RESERVED_NAMES`).
    */
   register(owner: string, endpoint: EndpointDefinition): RegisteredEndpoint;
   /** Removes every endpoint of an owner (a plugin that fails or unloads). Returns how many. */

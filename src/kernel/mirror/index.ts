@@ -1,2 +1,2 @@
-export { type CreateMirrorOptions, createStorageWithStateMirror } from "./mirror.ts";
-export type { ConsistencyReport, MirrorOptions, StorageWithStateMirror } from "./types.ts";
+export { createStateMirror } from "./mirrored-storage.ts";
+export type { ConsistencyReport, MirroredStorage, MirrorOptions, StateMirror } from "./types.ts";

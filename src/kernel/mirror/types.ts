@@ -1,4 +1,6 @@
-import type { JsonObject, StorageEntry, StorageSetOptions } from "../storage/types.ts";
+import type { Logger } from "../log/types.ts";
+import type { StateEngine } from "../state/types.ts";
+import type { Storage } from "../storage/types.ts";
 
 export interface ConsistencyReport {
   consistent: boolean;
@@ -10,21 +12,49 @@ export interface ConsistencyReport {
   differing: string[];
 }
 
-export interface StorageWithStateMirror {
-  get<T extends JsonObject = JsonObject>(namespace: string, key: string): Promise<T | undefined>;
-  set(namespace: string, key: string, value: JsonObject, options?: StorageSetOptions): Promise<void>;
-  delete(namespace: string, key: string): Promise<boolean>;
-  batchSet(namespace: string, entries: StorageEntry[] | Record<string, JsonObject>): Promise<void>;
-  batchDelete(namespace: string, keys: string[]): Promise<number>;
-  /** Rebuilds the state mirror of every mirrored namespace from storage. Returns keys written. */
-  syncFromStorage(): Promise<number>;
-  checkConsistency(): Promise<ConsistencyReport>;
-  /** The state key a document is mirrored under, or undefined for secret namespaces. */
+/**
+ * The control side of the state mirror. Storage is the source of truth; every document of a
+ * mirrored namespace is copied into state under `<namespace>/<key>`, and the mirrored storage the
+ * kernel hands out is the one write path that keeps the copy in step (no component can write a
+ * mirrored namespace around it). Secret namespaces are never mirrored.
+ */
+export interface StateMirror {
+  /**
+   * Mirrors `namespace` from now on: copies its documents into state at once, and keeps them in step
+   * with every later write. SECRET namespaces are refused (INVALID_ARGUMENT). Idempotent.
+   */
+  track(namespace: string): Promise<void>;
+  isMirrored(namespace: string): boolean;
+  /** The mirrored namespaces, sorted. */
+  namespaces(): string[];
+  /** The state key a document is mirrored under, or undefined when its namespace is not mirrored. */
   mirrorKey(namespace: string, key: string): string | undefined;
+  /** Whether `namespace` is secret: never mirrored, never readable through the API, never logged. */
   isSecret(namespace: string): boolean;
+  /** Marks `namespace` secret (a plugin's declared key store). Refused for a mirrored namespace. */
+  addSecret(namespace: string): void;
+  /** Every secret namespace, sorted. */
+  secretNamespaces(): string[];
+  /** Rebuilds the state copy of every mirrored namespace from storage. Returns the keys written. */
+  syncFromStorage(): Promise<number>;
+  /** Compares storage with its state copy, namespace by namespace. */
+  checkConsistency(): Promise<ConsistencyReport>;
 }
 
 export interface MirrorOptions {
-  /** Namespaces never copied into state. Always includes `auth` and `secrets`. */
-  secretNamespaces?: string[];
+  /** The source of truth. */
+  storage: Storage;
+  state: StateEngine;
+  logger?: Logger;
+  /** Namespaces never copied into state. `auth` and `secrets` are always among them. */
+  secretNamespaces?: readonly string[];
+  /** Namespaces mirrored from the start (more may be added with `track`). */
+  namespaces?: readonly string[];
+}
+
+/** What `createStateMirror` returns: the storage everyone writes through, and its mirror's control. */
+export interface MirroredStorage {
+  /** The storage to hand out: writes to mirrored namespaces update state in the same step. */
+  storage: Storage;
+  mirror: StateMirror;
 }

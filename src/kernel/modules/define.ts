@@ -1,8 +1,7 @@
 import { HearthError } from "../../errors.ts";
+import { assertName } from "../names/index.ts";
 import type { DefinedModule, ModuleDefinition } from "./types.ts";
 
-// Modules register services and endpoints under their own name, so it must be a valid service owner.
-const MODULE_NAME = /^[a-z][a-z0-9_-]{0,63}$/;
 const HOOKS = ["register", "start", "stop", "health"] as const;
 
 /**
@@ -24,13 +23,8 @@ export function checkModule(module: unknown): asserts module is ModuleDefinition
     throw new HearthError("INVALID_ARGUMENT", "A module must be an object made by defineModule()");
   }
   const def = module as Record<string, unknown>;
-  if (typeof def.name !== "string" || !MODULE_NAME.test(def.name)) {
-    throw new HearthError(
-      "INVALID_ARGUMENT",
-      `Invalid module name ${JSON.stringify(String(def.name))}: use 1-64 characters of [a-z0-9_-], starting with a letter`,
-      { data: { name: typeof def.name === "string" ? def.name.slice(0, 100) : typeof def.name } },
-    );
-  }
+  // Modules register services and endpoints under their own name, so it must be a valid owner name.
+  assertName(def.name, "module name");
   for (const hook of HOOKS) {
     if (def[hook] !== undefined && typeof def[hook] !== "function") {
       throw new HearthError("INVALID_ARGUMENT", `Module "${def.name}": ${hook} must be a function`, {

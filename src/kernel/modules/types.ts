@@ -1,23 +1,14 @@
-import type { EventBus } from "../bus/types.ts";
-import type { HearthConfig } from "../config/types.ts";
-import type { HttpRegistry } from "../http/types.ts";
 import type { Logger } from "../log/types.ts";
-import type { StorageWithStateMirror } from "../mirror/types.ts";
-import type { ServiceRegistry } from "../services/types.ts";
-import type { StateEngine } from "../state/types.ts";
-import type { Storage } from "../storage/types.ts";
+import type { Kernel } from "../types.ts";
 
-/** Everything a built-in module may use: modules are trusted and get the kernel itself. */
-export interface ModuleContext {
-  readonly config: HearthConfig;
+/**
+ * What a module's hooks receive: the one kernel view (modules are trusted) and the module's own
+ * logger. A module registers services under its own name and HTTP routes through `http`, like a
+ * plugin; it never reaches into the runtime object.
+ */
+export interface ModuleContext extends Kernel {
   /** A `{ module: <name> }` child logger. */
   readonly log: Logger;
-  readonly bus: EventBus;
-  readonly services: ServiceRegistry;
-  readonly state: StateEngine;
-  readonly storage: Storage;
-  readonly mirror: StorageWithStateMirror;
-  readonly http: HttpRegistry;
 }
 
 export type ComponentStatus = "healthy" | "degraded" | "unhealthy";

@@ -10,36 +10,11 @@ const MAX_MANIFEST_BYTES = 64 * 1024;
 
 export const MANIFEST_FILE = "plugin.json";
 
-/**
- * Names taken by the kernel and the modules: a plugin called `devices` would own the `devices.*`
- * services, the `devices/` state prefix and the `devices` storage namespace.
- */
-export const RESERVED_PLUGIN_NAMES: readonly string[] = [
-  "admin",
-  "auth",
-  "automation",
-  "bus",
-  "devices",
-  "hearth",
-  "http",
-  "integrations",
-  "kernel",
-  "logger",
-  "modules",
-  "plugins",
-  "presence",
-  "runtime",
-  "secrets",
-  "services",
-  "state",
-  "storage",
-  "system",
-];
-
 export interface CollectOptions {
   builtins: readonly PluginSource[];
   pluginsDir: string | undefined;
-  reserved: ReadonlySet<string>;
+  /** Names no plugin may take, with who holds each. */
+  reserved: ReadonlyMap<string, string>;
   /** Sources already known by name (an earlier discovery): they keep their name. */
   known: ReadonlyMap<string, PluginSource>;
 }
@@ -70,12 +45,13 @@ export async function collectSources(options: CollectOptions): Promise<ExternalS
   for (const source of found) {
     const { name } = source.manifest;
     const where = source.dir ?? `builtin:${name}`;
-    if (options.reserved.has(name)) {
-      const message = `Plugin name "${name}" is reserved for the kernel and its modules`;
+    const holder = options.reserved.get(name);
+    if (holder !== undefined) {
+      const message = `Plugin name "${name}" is reserved (held by ${holder}): its services, events, state, storage and /api/v1/${name} routes are not a plugin's to take; rename the plugin`;
       problems.push({
         source: where,
         name,
-        error: { code: "PLUGIN_MANIFEST_INVALID", message, data: { source: where, name } },
+        error: { code: "PLUGIN_MANIFEST_INVALID", message, data: { source: where, name, holder } },
       });
       continue;
     }

@@ -32,6 +32,7 @@ export interface Entry {
   /** Service counters of earlier loads (the registry forgets a service when it is unregistered). */
   pastCalls: number;
   pastFailures: number;
+  pastFaults: number;
 }
 
 export function newEntry(
@@ -55,6 +56,7 @@ export function newEntry(
     errors: 0,
     pastCalls: 0,
     pastFailures: 0,
+    pastFaults: 0,
   };
 }
 
@@ -65,9 +67,11 @@ export const enabled = (e: Entry): boolean => e.configEnabled && e.persistedEnab
 export function infoOf(e: Entry, stats: Record<string, ServiceStats>): PluginInfo {
   const live =
     e.scope === undefined || e.scope.services.size === 0
-      ? { calls: 0, failures: 0 }
+      ? { calls: 0, failures: 0, faults: 0 }
       : sumStats(e.scope.services, stats);
   const serviceFailures = e.pastFailures + live.failures;
+  // A caller's mistake (NOT_FOUND, a refused argument) is not the plugin's error: only faults count.
+  const serviceFaults = e.pastFaults + live.faults;
   const info: PluginInfo = {
     name: e.manifest.name,
     version: e.manifest.version,
@@ -76,7 +80,7 @@ export function infoOf(e: Entry, stats: Record<string, ServiceStats>): PluginInf
     isIntegration: e.manifest.isIntegration === true,
     dependencies: [...(e.manifest.dependencies ?? [])],
     enabled: enabled(e),
-    errorCount: e.errors + serviceFailures,
+    errorCount: e.errors + serviceFaults,
     serviceCalls: e.pastCalls + live.calls,
     serviceFailures,
   };

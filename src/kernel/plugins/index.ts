@@ -7,13 +7,13 @@
  * await plugins.discover();
  * await plugins.startAll();
  */
-export { builtinSource, RESERVED_PLUGIN_NAMES } from "./discovery.ts";
+export { builtinSource } from "./discovery.ts";
 export {
   createPluginManager,
   DEFAULT_HOOK_TIMEOUT_MS,
   PLUGIN_RECORDS_NAMESPACE,
 } from "./manager.ts";
-export { PLUGIN_NAME, parseManifest } from "./manifest.ts";
+export { parseManifest } from "./manifest.ts";
 export type {
   BuiltinPlugin,
   IntegrationInfo,

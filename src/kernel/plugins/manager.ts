@@ -4,11 +4,12 @@ import { HANDLER_FAILED } from "../bus/index.ts";
 import type { HandlerFailedPayload } from "../bus/types.ts";
 import { zodToJsonSchema } from "../integrations/index.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
+import { RESERVED_NAMES } from "../names/index.ts";
 import type { ServiceStats } from "../services/types.ts";
 import { withTimeout } from "../util/index.ts";
 import { createPluginScope } from "./context.ts";
 import { checkDefinition, resolveConfig } from "./definition.ts";
-import { collectSources, RESERVED_PLUGIN_NAMES } from "./discovery.ts";
+import { collectSources } from "./discovery.ts";
 import { type Entry, enabled, infoOf, newEntry } from "./entry.ts";
 import { runHook } from "./hooks.ts";
 import { orderPlugins } from "./order.ts";
@@ -45,7 +46,7 @@ class Manager implements PluginManager {
   readonly #config: NonNullable<PluginManagerOptions["config"]>;
   readonly #hookTimeoutMs: number;
   readonly #startTimeoutMs: number;
-  readonly #reserved: ReadonlySet<string>;
+  readonly #reserved: ReadonlyMap<string, string>;
   readonly #entries = new Map<string, Entry>();
   #problems: PluginProblem[] = [];
   #discovered = false;
@@ -66,7 +67,7 @@ class Manager implements PluginManager {
     this.#config = options.config ?? {};
     this.#hookTimeoutMs = checkTimeout(options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, "hookTimeoutMs");
     this.#startTimeoutMs = checkTimeout(options.startTimeoutMs ?? this.#hookTimeoutMs, "startTimeoutMs");
-    this.#reserved = new Set(options.reservedNames ?? RESERVED_PLUGIN_NAMES);
+    this.#reserved = new Map(Object.entries(RESERVED_NAMES));
     this.#kernel.bus.subscribe<HandlerFailedPayload>(
       HANDLER_FAILED,
       (event) => {
@@ -415,9 +416,10 @@ class Manager implements PluginManager {
   #retire(e: Entry): void {
     const scope = e.scope;
     if (scope === undefined) return;
-    const { calls, failures } = sumStats(scope.services, this.#kernel.services.stats());
+    const { calls, failures, faults } = sumStats(scope.services, this.#kernel.services.stats());
     e.pastCalls += calls;
     e.pastFailures += failures;
+    e.pastFaults += faults;
     scope.dispose();
     e.scope = undefined;
     e.definition = undefined;

@@ -1,20 +1,16 @@
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { z } from "zod";
 import { HearthError } from "../../errors.ts";
+import { NAME, NAME_RULE } from "../names/index.ts";
 import { summarize, toIssues } from "./issues.ts";
 import type { PluginManifest } from "./types.ts";
-
-/** Lowercase letters, digits and `-`, starting with a letter: a valid service owner, state prefix and namespace. */
-export const PLUGIN_NAME = /^[a-z][a-z0-9-]{0,63}$/;
 
 // major.minor.patch with optional pre-release and build parts, as semver writes them.
 const VERSION = /^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$/;
 
 export const DEFAULT_ENTRY = "index.ts";
 
-const pluginName = z
-  .string()
-  .regex(PLUGIN_NAME, "a plugin name: lowercase letters, digits and '-', starting with a letter, at most 64");
+const pluginName = z.string().regex(NAME, `a plugin name: ${NAME_RULE}`);
 
 /**
  * Whether `entry` is a relative path that stays inside its folder. Checked on the text alone (no

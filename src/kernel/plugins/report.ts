@@ -5,16 +5,18 @@ import type { PluginHealth, PluginInfo, PluginProblem, PluginsHealth } from "./t
 export function sumStats(
   names: Iterable<string>,
   stats: Record<string, ServiceStats>,
-): { calls: number; failures: number } {
+): { calls: number; failures: number; faults: number } {
   let calls = 0;
   let failures = 0;
+  let faults = 0;
   for (const name of names) {
     const s = stats[name];
     if (s === undefined) continue;
     calls += s.calls;
     failures += s.failures;
+    faults += s.faults;
   }
-  return { calls, failures };
+  return { calls, failures, faults };
 }
 
 /** Degraded when an enabled plugin failed or was skipped, or a folder could not become a plugin. */

@@ -1,12 +1,10 @@
 import type { PluginDefinition } from "../../sdk/types.ts";
-import type { EventBus } from "../bus/types.ts";
 import type { PluginConfigEntry } from "../config/types.ts";
-import type { HttpRegistry } from "../http/types.ts";
 import type { Logger } from "../log/types.ts";
+import type { StateMirror } from "../mirror/types.ts";
 import type { ComponentHealth, ComponentStatus } from "../modules/types.ts";
-import type { ServiceRegistry } from "../services/types.ts";
-import type { StateEngine } from "../state/types.ts";
 import type { StorageOps } from "../storage/types.ts";
+import type { Kernel } from "../types.ts";
 
 /** `plugin.json`, validated with zod (see manifest.ts). */
 export interface PluginManifest {
@@ -77,7 +75,11 @@ export interface PluginInfo {
   error?: PluginError;
   loadMs?: number;
   startMs?: number;
-  /** Handler errors (bus and services) and hook failures seen since start. */
+  /**
+   * Failures that are the plugin's own since start: hook failures, bus handler, timer and watcher
+   * errors, and service calls that failed with a fault (status 500 or more, or no code). A caller's
+   * mistake answered with a 4xx code (NOT_FOUND, INVALID_ARGUMENT) is not counted here.
+   */
   errorCount: number;
   serviceCalls: number;
   serviceFailures: number;
@@ -102,15 +104,16 @@ export interface IntegrationSink {
   setStatus(name: string, status: IntegrationStatus, error?: unknown): unknown;
 }
 
-/** The kernel components plugins reach, always through their scoped context. */
-export interface PluginKernel {
-  bus: EventBus;
-  services: ServiceRegistry;
-  state: StateEngine;
-  storage: StorageOps;
-  http: HttpRegistry;
-  integrations?: IntegrationSink;
-}
+/**
+ * The part of the kernel view the plugin manager works with; plugins reach it only through their
+ * scoped context. Integrations and the mirror are optional for managers built without them (tests).
+ */
+export type PluginKernel = Pick<Kernel, "bus" | "services" | "state" | "http"> & {
+  readonly storage: StorageOps;
+  readonly integrations?: IntegrationSink;
+  /** Where plugins' declared secret namespaces are recorded (never mirrored, never shown). */
+  readonly mirror?: Pick<StateMirror, "addSecret" | "isSecret">;
+};
 
 export interface PluginManagerOptions {
   kernel: PluginKernel;
@@ -126,11 +129,6 @@ export interface PluginManagerOptions {
   hookTimeoutMs?: number;
   /** Bound of `onStart` alone (hardware may take longer to come up); default `hookTimeoutMs`. */
   startTimeoutMs?: number;
-  /**
-   * Names no plugin may take, because their service owner, state prefix and storage namespace belong
-   * to the kernel or a module. Defaults to `RESERVED_PLUGIN_NAMES`.
-   */
-  reservedNames?: readonly string[];
 }
 
 /** A folder or built-in that could not become a plugin (bad manifest, duplicate or reserved name). */

@@ -1,4 +1,5 @@
 export type { CircuitState } from "./middleware/circuit-breaker.ts";
+export { errorCode, SERVICE_DURATION_BUCKETS_MS } from "./middleware/metrics.ts";
 export type { ServiceIssue } from "./middleware/validation.ts";
 export { type CreateServiceRegistryOptions, createServiceRegistry } from "./registry.ts";
 export type {

@@ -3,7 +3,7 @@ import { type Logger, silentLogger } from "../log/index.ts";
 import { compose, type Run, type Step } from "./compose.ts";
 import { CallContext, type CallState } from "./context.ts";
 import { CircuitBreaker } from "./middleware/circuit-breaker.ts";
-import { metrics } from "./middleware/metrics.ts";
+import { metrics, newServiceStats } from "./middleware/metrics.ts";
 import { retry } from "./middleware/retry.ts";
 import { timeout } from "./middleware/timeout.ts";
 import { validation } from "./middleware/validation.ts";
@@ -114,7 +114,7 @@ class Registry implements ServiceRegistry {
       schema: options.schema,
       result: options.result,
     });
-    const stats: ServiceStats = { calls: 0, failures: 0, timeouts: 0, totalMs: 0 };
+    const stats = newServiceStats();
     const run = this.#chain(handler as ServiceHandler, options, stats, breaker, retryOptions, local);
 
     const entry: Entry = { def, run, stats, breaker };
@@ -239,7 +239,13 @@ class Registry implements ServiceRegistry {
   stats(): Record<string, ServiceStats> {
     const out: Record<string, ServiceStats> = {};
     for (const versions of this.#services.values()) {
-      for (const { def, stats } of versions.values()) out[def.name] = { ...stats };
+      for (const { def, stats } of versions.values()) {
+        out[def.name] = {
+          ...stats,
+          errors: { ...stats.errors },
+          durationBuckets: [...stats.durationBuckets],
+        };
+      }
     }
     return out;
   }

@@ -89,12 +89,31 @@ export interface CallOptions {
   caller?: string;
 }
 
+/**
+ * A service's counters, kept by the registry's one metrics step (the only place calls are counted;
+ * `/metrics` renders these).
+ */
 export interface ServiceStats {
+  /** Calls completed, successful or not. */
   calls: number;
+  /** Calls that failed, whatever the cause. */
   failures: number;
+  /**
+   * Failures that were not the caller's fault: an error whose HTTP status is 500 or more, or one
+   * with no code at all. A refused argument or an unknown id is the caller's failure, not a fault.
+   */
+  faults: number;
   timeouts: number;
-  /** Sum of call durations, for averages; histograms come from the metrics layer. */
+  /** Sum of call durations, ms. */
   totalMs: number;
+  /** Failures by error code (`UNKNOWN` for an error without one). */
+  errors: Record<string, number>;
+  /**
+   * Calls by duration: `durationBuckets[i]` counts calls that took at most
+   * `SERVICE_DURATION_BUCKETS_MS[i]` and more than the bound before it; the last entry counts those
+   * slower than every bound.
+   */
+  durationBuckets: number[];
 }
 
 export interface ServiceRegistryOptions {

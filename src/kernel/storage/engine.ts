@@ -118,9 +118,7 @@ export class StorageEngine implements Storage {
     await this.#scopes.exec(undefined, (scope) => {
       if (!scope.isRoot) {
         // VACUUM INTO cannot run inside a transaction, and waiting for ours would never end.
-        throw new HearthError("STORAGE_BACKUP_FAILED", "backup() cannot run inside a transaction", {
-          retryable: false,
-        });
+        throw new HearthError("STORAGE_BACKUP_FAILED", "backup() cannot run inside a transaction");
       }
       this.#flushIn(scope);
       this.#backend.backup(path);

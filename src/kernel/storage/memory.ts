@@ -99,7 +99,7 @@ class MemoryBackend implements Backend {
   }
 
   begin(): void {
-    if (this.#undo) throw new Error("memory storage: a transaction is already open");
+    if (this.#undo) invariant("a transaction is already open");
     this.#undo = [];
   }
 
@@ -114,19 +114,18 @@ class MemoryBackend implements Backend {
   }
 
   savepoint(name: string): void {
-    if (!this.#undo) throw new Error("memory storage: savepoint outside a transaction");
+    if (!this.#undo) invariant("savepoint outside a transaction");
     this.#savepoints.push({ name, at: this.#undo.length });
   }
 
   release(name: string): void {
     const i = this.#savepoints.findLastIndex((s) => s.name === name);
-    if (i < 0) throw new Error(`memory storage: no savepoint ${name}`);
+    if (i < 0) invariant(`no savepoint ${name}`);
     this.#savepoints.length = i;
   }
 
   rollbackTo(name: string): void {
-    const savepoint = this.#savepoints.findLast((s) => s.name === name);
-    if (!savepoint) throw new Error(`memory storage: no savepoint ${name}`);
+    const savepoint = this.#savepoints.findLast((s) => s.name === name) ?? invariant(`no savepoint ${name}`);
     this.#undoTo(savepoint.at);
   }
 
@@ -134,7 +133,6 @@ class MemoryBackend implements Backend {
     if (existsSync(path)) {
       throw new HearthError("STORAGE_BACKUP_FAILED", `Backup target ${path} already exists`, {
         data: { path },
-        retryable: false,
       });
     }
     const dump: Record<string, Record<string, unknown>> = {};
@@ -180,4 +178,12 @@ class MemoryBackend implements Backend {
     docs?.delete(key);
     if (docs?.size === 0) this.#data.delete(namespace);
   }
+}
+
+/**
+ * The engine opens, nests and ends transactions in order (kernel/storage/scopes.ts); reaching one of
+ * these is a bug in the engine, never a caller's mistake.
+ */
+function invariant(what: string): never {
+  throw new HearthError("INTERNAL_ERROR", `memory storage: ${what} (an engine invariant was broken)`);
 }

@@ -336,7 +336,6 @@ class SqliteBackend implements Backend {
         `Backup target ${target} already exists; refusing to overwrite it`,
         {
           data: { path: target },
-          retryable: false,
         },
       );
     }

@@ -29,19 +29,18 @@ import type { AdminAppOptions, AdminEnv } from "./types.ts";
 const DEFAULT_HEARTBEAT_MS = 15_000;
 
 /**
- * Builds the admin app over a runtime.
+ * Builds the admin app over the kernel view.
  *
  * @example
- * const app = createAdminApp({ runtime });
+ * const app = createAdminApp({ kernel: ctx, logger: ctx.log });
  * const res = await app.request("/api/v1/runtime", { headers: { Authorization: `Bearer ${token}` } });
  */
 export function createAdminApp(options: AdminAppOptions): AdminApp {
-  const { runtime } = options;
-  const config = options.config ?? runtime.components.ctx.config;
+  const { kernel } = options;
+  const { config } = kernel;
   const log = (options.logger ?? silentLogger()).child({ component: "http" });
   const version = options.version ?? versionInfo();
-  const tokens =
-    options.tokens ?? createTokenStore({ storage: runtime.components.storage, logger: options.logger });
+  const tokens = options.tokens ?? createTokenStore({ storage: kernel.storage, logger: options.logger });
   const auth =
     options.auth ??
     createAuth({
@@ -53,14 +52,13 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     });
   const metrics =
     options.metrics ??
-    createMetrics({ getMetrics: () => runtime.getMetrics(), version, dataDir: config.dataDir });
+    createMetrics({ getMetrics: () => kernel.runtime.metrics(), version, dataDir: config.dataDir });
   const deps: RouteDeps = {
-    runtime,
+    kernel,
     config,
     auth,
     tokens,
     metrics,
-    integrations: options.integrations,
     version,
     log,
     sseHeartbeatMs: options.sseHeartbeatMs ?? DEFAULT_HEARTBEAT_MS,
@@ -111,14 +109,14 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   eventRoutes(app, deps);
   tokenRoutes(app, deps);
 
-  const endpoints = new OwnerEndpoints(runtime.components.http, log);
+  const endpoints = new OwnerEndpoints(kernel.http);
   openApiRoute(app, endpoints, version.version);
 
   app.all(`${API_PREFIX}/*`, async (c) => {
     const res = await dispatch(c, {
       endpoints,
       auth,
-      services: () => runtime.components.services,
+      services: kernel.services,
       caller: API_CALLER,
     });
     if (res === undefined) {

@@ -51,9 +51,9 @@ export function malformedJson(): HearthError {
   return new HearthError("INVALID_JSON", "Malformed JSON in request body");
 }
 
-/** A body that is not JSON at all: INVALID_JSON, answered with 415 as HTTP says. */
+/** A body that is not JSON at all: 415, as HTTP says. */
 export function unsupportedMediaType(): HearthError {
-  return new HearthError("INVALID_JSON", "Request body must be application/json", { httpStatus: 415 });
+  return new HearthError("UNSUPPORTED_MEDIA_TYPE", "Request body must be application/json");
 }
 
 /** 422 naming each failing path; `target` is the part of the request (`json`, `query`, `param`). */

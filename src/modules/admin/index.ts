@@ -10,22 +10,19 @@ import { createTokenStore, ensureBootstrapToken } from "./auth/index.ts";
 import type { AdminModuleOptions } from "./types.ts";
 
 export { createAdminApp } from "./app.ts";
-export { BUILTIN_SEGMENTS } from "./owner-routes.ts";
 export type {
   AdminAppOptions,
   AdminAuth,
   AdminEnv,
   AdminMetrics,
   AdminModuleOptions,
-  AdminRuntime,
-  IntegrationSource,
 } from "./types.ts";
 
 /**
  * The `admin` module. On start it makes sure an admin token exists (writing the bootstrap one to
  * `<dataDir>/admin.token` the first time), then listens on `http.host:http.port`.
  */
-export function createAdminModule(options: AdminModuleOptions): ModuleDefinition {
+export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefinition {
   let server: ReturnType<typeof Bun.serve> | undefined;
   return defineModule({
     name: "admin",
@@ -35,7 +32,7 @@ export function createAdminModule(options: AdminModuleOptions): ModuleDefinition
       const version = options.version ?? versionInfo();
       const tokens = createTokenStore({ storage: ctx.storage, logger: ctx.log });
       await ensureBootstrapToken({ store: tokens, dataDir: config.dataDir, logger: ctx.log });
-      const app = createAdminApp({ ...options, version, config, logger: ctx.log, tokens });
+      const app = createAdminApp({ ...options, kernel: ctx, version, logger: ctx.log, tokens });
       server = Bun.serve({
         hostname: config.http.host,
         port: config.http.port,

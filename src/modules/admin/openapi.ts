@@ -4,9 +4,8 @@
  * document and the enforcement cannot disagree.
  */
 import { createRoute, type RouteConfig, z } from "@hono/zod-openapi";
+import type { Scope } from "../../kernel/http/index.ts";
 import type { AdminAuth } from "./types.ts";
-
-export type ApiScope = "read" | "control" | "admin";
 
 export const ErrorSchema = z
   .object({
@@ -65,7 +64,7 @@ type RouteInput = Omit<RouteConfig, "security" | "middleware"> & { errors?: read
  * document gets `security`, `x-scope` and the error responses. The returned config keeps the declared
  * responses' types for the handler (errors are thrown, never returned).
  */
-export function secured<const R extends RouteInput>(auth: AdminAuth, scope: ApiScope, config: R): R {
+export function secured<const R extends RouteInput>(auth: AdminAuth, scope: Scope, config: R): R {
   const { errors = [], ...route } = config;
   return createRoute({
     ...route,

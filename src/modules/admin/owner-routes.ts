@@ -8,23 +8,9 @@ import type { Context } from "hono";
 import { TrieRouter } from "hono/router/trie-router";
 import type { ZodType } from "zod";
 import type { HttpRegistry, RegisteredEndpoint } from "../../kernel/http/types.ts";
-import type { Logger } from "../../kernel/log/index.ts";
 import type { ServiceRegistry } from "../../kernel/services/types.ts";
 import { invalidRequest, malformedJson, unsupportedMediaType, validationFailed } from "./errors.ts";
 import type { AdminAuth, AdminEnv } from "./types.ts";
-
-/** First path segments under `/api/v1` that belong to the built-in routes: no owner may take them. */
-export const BUILTIN_SEGMENTS: ReadonlySet<string> = new Set([
-  "runtime",
-  "modules",
-  "plugins",
-  "services",
-  "state",
-  "storage",
-  "integrations",
-  "events",
-  "tokens",
-]);
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
 
@@ -36,17 +22,15 @@ interface Match {
 /** The endpoints the API serves, and the matcher over them, kept in step with the registry. */
 export class OwnerEndpoints {
   readonly #http: HttpRegistry;
-  readonly #log: Logger;
   #seen: RegisteredEndpoint[] = [];
   #served: RegisteredEndpoint[] = [];
   #router = new TrieRouter<RegisteredEndpoint>();
 
-  constructor(http: HttpRegistry, log: Logger) {
+  constructor(http: HttpRegistry) {
     this.#http = http;
-    this.#log = log;
   }
 
-  /** The endpoints served (owners named like built-in routes left out), sorted by path. */
+  /** The endpoints served, sorted by path. */
   list(): RegisteredEndpoint[] {
     this.#refresh();
     return this.#served;
@@ -68,17 +52,8 @@ export class OwnerEndpoints {
     const now = this.#http.list();
     if (now.length === this.#seen.length && now.every((e, i) => e === this.#seen[i])) return;
     this.#seen = now;
-    const served: RegisteredEndpoint[] = [];
-    for (const e of now) {
-      if (BUILTIN_SEGMENTS.has(e.owner)) {
-        this.#log.warn(
-          { owner: e.owner, method: e.method, path: e.fullPath },
-          "endpoint not served: its owner is named like a built-in API route",
-        );
-      } else {
-        served.push(e);
-      }
-    }
+    // The registry refuses bases held by the built-in routes, so every endpoint it lists is served.
+    const served = now;
     const router = new TrieRouter<RegisteredEndpoint>();
     // Static segments before parameters, so `/lamps/all` wins over `/lamps/:id`.
     const ranked = served
@@ -111,7 +86,7 @@ function decode(value: string): string {
 export interface DispatchOptions {
   endpoints: OwnerEndpoints;
   auth: AdminAuth;
-  services: () => ServiceRegistry;
+  services: ServiceRegistry;
   caller: string;
 }
 
@@ -149,7 +124,7 @@ export async function dispatch(
       { path: [], message: "must be a JSON object when the path or query has parameters", code: "custom" },
     ]);
   }
-  const result = await options.services().call(endpoint.service, input, { caller: options.caller });
+  const result = await options.services.call(endpoint.service, input, { caller: options.caller });
   return c.json(result === undefined ? null : (result as object), 200);
 }
 

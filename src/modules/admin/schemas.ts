@@ -1,5 +1,6 @@
 /** Response and request schemas of the built-in routes (they validate requests and feed OpenAPI). */
 import { z } from "@hono/zod-openapi";
+import { SCOPES } from "../../kernel/http/index.ts";
 
 const Status = z.enum(["healthy", "degraded", "unhealthy"]);
 const Phase = z.enum(["created", "initialised", "starting", "started", "stopping", "stopped", "failed"]);
@@ -14,6 +15,7 @@ export const HealthReportSchema = z
     uptimeMs: z.number(),
     checks: z.object({
       storage: ComponentHealth,
+      mirror: ComponentHealth,
       modules: ComponentHealth.extend({ modules: z.record(z.string(), ComponentHealth) }),
       plugins: ComponentHealth.extend({ plugins: z.record(z.string(), ComponentHealth) }),
       bus: ComponentHealth,
@@ -234,7 +236,7 @@ export const EventsQuery = z.object({
   }),
 });
 
-const ScopeEnum = z.enum(["read", "control", "admin"]);
+const ScopeEnum = z.enum(SCOPES);
 
 export const TokenInfoSchema = z
   .object({

@@ -74,7 +74,7 @@ describe("the admin API on a real listener", () => {
   });
 
   it("delivers SSE events and unsubscribes when the client disconnects", async () => {
-    const bus = runtime.components.bus;
+    const bus = runtime.kernel.bus;
     const before = bus.stats().subscriptions;
     const abort = new AbortController();
     const res = await fetch(`${base}/api/v1/events/stream?pattern=test.*`, {

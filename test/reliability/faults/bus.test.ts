@@ -70,7 +70,7 @@ async function canaryAlive(run: FaultRun): Promise<void> {
 describe("a plugin flooding the bus", () => {
   it(`publishes ${FLOOD} events in one synchronous loop: all delivered, the canary unaffected`, async () => {
     const { run, flood } = await floodRun();
-    const { bus, services } = run.runtime.components;
+    const { bus, services } = run.runtime.kernel;
     expect(await services.call("fault-flood.flood", { type: FLOOD_EVENT, count: FLOOD })).toEqual({
       published: FLOOD,
     });
@@ -91,7 +91,7 @@ describe("a plugin flooding the bus", () => {
     const failures = handlerFailures(run);
     await run.runtime.start();
     tally.scenarios++;
-    const { bus, services } = run.runtime.components;
+    const { bus, services } = run.runtime.kernel;
     await services.call("fault-flood.flood", { type: FLOOD_FAILING_EVENT, count: FAILING_FLOOD });
     await canaryAlive(run);
     await within(bus.drain(), DRAIN_BOUND_MS, "bus.drain()");
@@ -111,7 +111,7 @@ describe("a plugin flooding the bus", () => {
 
   it(`storms ${STORM} ordered events: FIFO kept, the canary's ordered type not held up`, async () => {
     const { run, flood } = await floodRun();
-    const { bus, services } = run.runtime.components;
+    const { bus, services } = run.runtime.kernel;
     await services.call("fault-flood.flood", { type: FLOOD_ORDERED_EVENT, count: STORM });
     // Lanes are per type: the canary's ordered events go through while the storm is still queued.
     await canaryAlive(run);
@@ -130,7 +130,7 @@ describe("a plugin flooding the bus", () => {
 
   it("is still storming when stop() is called: its timer is cleared, deliveries drained, stop() is clean", async () => {
     const { run, flood } = await floodRun();
-    const { bus, services } = run.runtime.components;
+    const { bus, services } = run.runtime.kernel;
     await services.call("fault-flood.storm", { perTick: PER_TICK });
     await waitFor(() => (flood.trace.n.stormTicks ?? 0) >= 5, "the storm is under way");
     await canaryAlive(run);
@@ -181,7 +181,7 @@ describe("every fault plugin at once", () => {
         "fault-throw-onstart",
       ]);
 
-      const { bus, services } = run.runtime.components;
+      const { bus, services } = run.runtime.kernel;
       for (let i = 0; i < 100; i++) void bus.publish(SHARED_EVENT, { i });
       await services.call("fault-flood.flood", { type: FLOOD_EVENT, count: 5_000 });
       const calls = await Promise.all([

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 /** Event the canary and `fault-event-throw` both subscribe to. */
-export const FIRED = "fault_event.fired";
+export const FIRED = "fault-event.fired";
 
 export const EXTERNAL = {
   /** Healthy: `canary.ping` answers `{ pong: n, seen }`, `seen` = FIRED events it received. */

@@ -119,7 +119,7 @@ let pingSeq = 0;
  * got, for the tally.
  */
 export async function expectCanaryAlive(run: FaultRun, events = 20): Promise<number> {
-  const { bus, services } = run.runtime.components;
+  const { bus, services } = run.runtime.kernel;
   const { trace, ordered } = run.canary;
   const n = ++pingSeq;
   expect(await within(services.call("canary.ping", { n }), PROBE_BOUND_MS, "canary.ping")).toEqual({
@@ -164,7 +164,7 @@ export function pluginInfo(run: FaultRun, name: string): PluginInfo {
 /** `$bus.handler_failed` events whose payload names `owner`, counted by a subscription made before start. */
 export function handlerFailures(run: FaultRun): Map<string, number> {
   const byOwner = new Map<string, number>();
-  run.runtime.components.bus.subscribe<{ owner?: string }>("$bus.handler_failed", (event) => {
+  run.runtime.kernel.bus.subscribe<{ owner?: string }>("$bus.handler_failed", (event) => {
     const owner = event.payload.owner ?? "(none)";
     byOwner.set(owner, (byOwner.get(owner) ?? 0) + 1);
   });

@@ -15,9 +15,6 @@ export interface Outcome {
   error?: string;
 }
 
-/** Statuses whose code differs from the catalogue's on purpose (README: a body that is not JSON → 415). */
-const STATUS_OVERRIDES: Record<string, number[]> = { INVALID_JSON: [415] };
-
 /**
  * Problems with one error response: not JSON, not `{ error: { code, message, data? } }`, a code
  * outside ERROR_CODES, a status that disagrees with the code, missing challenge or Retry-After.
@@ -44,11 +41,9 @@ export function errorShapeProblems(status: number, headers: Headers, text: strin
   if (typeof code !== "string" || !(code in ERROR_CODES)) {
     out.push(`code ${JSON.stringify(code)} is not in ERROR_CODES`);
   } else {
-    const expected = [
-      ERROR_CODES[code as keyof typeof ERROR_CODES].httpStatus,
-      ...(STATUS_OVERRIDES[code] ?? []),
-    ];
-    if (!expected.includes(status)) out.push(`status ${status} for code ${code} (catalogue: ${expected})`);
+    // Every code answers with its catalogued status: no code is reused for another status.
+    const expected = ERROR_CODES[code as keyof typeof ERROR_CODES].httpStatus;
+    if (status !== expected) out.push(`status ${status} for code ${code} (catalogue: ${expected})`);
   }
   if (typeof error.message !== "string" || error.message === "") out.push("message missing");
   if (status >= 500 && "data" in error) out.push("a 5xx carries data");

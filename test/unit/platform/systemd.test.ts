@@ -34,12 +34,20 @@ describe("sd_notify", () => {
 
   it("encodes sockaddr_un with the family and a NUL-terminated path, or an exact abstract name", () => {
     const fs = sockaddrUn("/run/x");
+    if (fs === undefined) throw new Error("a short path fits");
     expect(fs.len).toBe(2 + 6 + 1);
     expect([...fs.addr.slice(0, 2)]).toEqual([1, 0]);
     const ab = sockaddrUn("@y");
+    if (ab === undefined) throw new Error("a short name fits");
     expect(ab.len).toBe(2 + 1 + 1);
     expect(ab.addr[2]).toBe(0);
     expect(String.fromCharCode(ab.addr[3] ?? 0)).toBe("y");
+  });
+
+  it("sends nothing and says so, without throwing, when NOTIFY_SOCKET is too long to address", async () => {
+    const long = `/run/${"x".repeat(200)}`;
+    expect(sockaddrUn(long)).toBeUndefined();
+    expect(await sdNotify("READY=1", { NOTIFY_SOCKET: long })).toBe(false);
   });
 });
 

@@ -41,7 +41,7 @@ export async function ensureBootstrapToken(
     // Nobody could ever read this token; drop it so the next start tries again.
     await store.revoke(info.id);
     throw new HearthError(
-      "INTERNAL_ERROR",
+      "AUTH_BOOTSTRAP_FAILED",
       `Cannot write the bootstrap token file ${path}: ${errorMessage(err)}`,
       {
         data: { path },

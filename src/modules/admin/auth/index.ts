@@ -9,7 +9,6 @@
  * app.get("/api/v1/runtime", auth.require("read"), (c) => c.json({ caller: c.var.token.name }));
  */
 export { BOOTSTRAP_TOKEN_FILE, ensureBootstrapToken } from "./bootstrap.ts";
-export { type AuthErrorCode, authCode } from "./errors.ts";
 export { type Auth, createAuth, parseBearer } from "./middleware.ts";
 export { hasScope, SCOPES } from "./scopes.ts";
 export { AUTH_NAMESPACE, createTokenStore } from "./token-store.ts";

@@ -2,7 +2,6 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/bun";
 import { HearthError } from "../../../errors.ts";
 import { silentLogger } from "../../../kernel/log/index.ts";
-import { authError } from "./errors.ts";
 import { createFailureLimiter } from "./rate-limit.ts";
 import { hasScope, SCOPES } from "./scopes.ts";
 import type { AuthEnv, AuthOptions, Scope } from "./types.ts";
@@ -71,15 +70,15 @@ export function createAuth(options: AuthOptions): Auth {
       if (waitMs > 0) {
         const seconds = Math.max(1, Math.ceil(waitMs / 1000));
         c.header("Retry-After", String(seconds));
-        throw authError("AUTH_RATE_LIMITED", "Too many failed authentications; try again later", {
-          retryAfterSeconds: seconds,
+        throw new HearthError("AUTH_RATE_LIMITED", "Too many failed authentications; try again later", {
+          data: { retryAfterSeconds: seconds },
         });
       }
       const header = c.req.header("authorization");
       // A missing header is not a guess, so it does not count towards the limit.
       if (header === undefined || header.trim() === "") {
         c.header("WWW-Authenticate", CHALLENGE);
-        throw authError("AUTH_REQUIRED", "Authentication required: send Authorization: Bearer <token>");
+        throw new HearthError("AUTH_REQUIRED", "Authentication required: send Authorization: Bearer <token>");
       }
       const token = parseBearer(header);
       const info = token === undefined ? undefined : await store.verify(token);
@@ -95,7 +94,7 @@ export function createAuth(options: AuthOptions): Auth {
           log.debug({ address, malformed: token === undefined }, "authentication failed");
         }
         c.header("WWW-Authenticate", `${CHALLENGE}, error="invalid_token"`);
-        throw authError(
+        throw new HearthError(
           "AUTH_INVALID_TOKEN",
           token === undefined
             ? "Malformed Authorization header: expected Bearer <token>"
@@ -104,9 +103,8 @@ export function createAuth(options: AuthOptions): Auth {
       }
       if (!hasScope(info.scopes, scope)) {
         c.header("WWW-Authenticate", `${CHALLENGE}, error="insufficient_scope", scope="${scope}"`);
-        throw authError("AUTH_FORBIDDEN", `This needs the "${scope}" scope`, {
-          required: scope,
-          granted: info.scopes,
+        throw new HearthError("AUTH_FORBIDDEN", `This needs the "${scope}" scope`, {
+          data: { required: scope, granted: info.scopes },
         });
       }
       c.set("token", info);

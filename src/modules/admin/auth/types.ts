@@ -1,8 +1,8 @@
+import type { Scope } from "../../../kernel/http/index.ts";
 import type { Logger } from "../../../kernel/log/index.ts";
 import type { StorageOps } from "../../../kernel/storage/index.ts";
 
-/** What a token may do. `admin` ⊇ `control` ⊇ `read`. */
-export type Scope = "read" | "control" | "admin";
+export type { Scope } from "../../../kernel/http/index.ts";
 
 /** A token as shown to people and the API: never the token itself, never its hash. */
 export interface TokenInfo {

@@ -1,20 +1,26 @@
-import { Registry } from "prom-client";
 import { errorMessage } from "../../../errors.ts";
 import { silentLogger } from "../../../kernel/log/index.ts";
 import type { RuntimeMetrics } from "../../../runtime-types.ts";
+import { CONTENT_TYPE, Exposition } from "./exposition.ts";
+import { busFamilies } from "./families/bus.ts";
+import { pluginFamilies } from "./families/plugins.ts";
+import { runtimeFamilies } from "./families/runtime.ts";
+import { serviceFamilies } from "./families/services.ts";
+import { stateFamilies } from "./families/state.ts";
+import { storageFamilies } from "./families/storage.ts";
+import type { Families } from "./families/types.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
-import { registerProcessFamilies } from "./process-families.ts";
-import { registerRuntimeFamilies } from "./runtime-families.ts";
-import { metricsRegistry } from "./service-metrics.ts";
+import { renderProcessFamilies } from "./process-families.ts";
 import type { Metrics, MetricsOptions } from "./types.ts";
 
 /**
- * The admin API's Prometheus exporter: a dedicated registry per call (so several runtimes or apps in
- * one process never collide), filled from `getMetrics()` at scrape time, plus the HTTP middleware's
- * families and the service families `serviceMetricsMiddleware()` records.
+ * The admin API's Prometheus exporter. Everything but the HTTP families is rendered at scrape time
+ * from figures the runtime already keeps (`getMetrics()`): service calls are counted once, by the
+ * kernel's service registry. Each exporter keeps its own series, so several in one process never
+ * collide.
  *
  * @example
- * const metrics = createMetrics({ getMetrics: () => runtime.getMetrics(), version: versionInfo() });
+ * const metrics = createMetrics({ getMetrics: () => kernel.runtime.metrics(), version: versionInfo() });
  * app.use("*", metrics.httpMiddleware());
  * app.get("/metrics", async (c) => {
  *   const { contentType, body } = await metrics.render();
@@ -23,35 +29,30 @@ import type { Metrics, MetricsOptions } from "./types.ts";
  */
 export function createMetrics(options: MetricsOptions): Metrics {
   const log = (options.logger ?? silentLogger()).child({ component: "metrics" });
-  const registry = new Registry();
-  const services = options.serviceRegistry ?? metricsRegistry;
-  registerProcessFamilies(registry);
-  const update = registerRuntimeFamilies(registry, {
-    version: options.version,
-    dataDir: options.dataDir,
-    procIoPath: options.procIoPath ?? "/proc/self/io",
-  });
-  const httpMiddleware = createHttpMetrics(registry);
-
+  const http = createHttpMetrics();
+  const families: Families[] = [
+    runtimeFamilies(options.version),
+    pluginFamilies(),
+    busFamilies(),
+    serviceFamilies(),
+    storageFamilies({ dataDir: options.dataDir, procIoPath: options.procIoPath ?? "/proc/self/io" }),
+    stateFamilies(),
+  ];
   return {
-    registry,
-    httpMiddleware,
+    httpMiddleware: () => http.middleware(),
     async render() {
       let snapshot: RuntimeMetrics | undefined;
       try {
         snapshot = options.getMetrics();
       } catch (err) {
-        // Before init (or after a failed one) the process families still answer.
+        // Before init (or after a failed one) the process and build families still answer.
         log.debug({ err: errorMessage(err) }, "runtime figures unavailable for this scrape");
       }
-      update(snapshot);
-      const [own, calls] = await Promise.all([registry.metrics(), services.metrics()]);
-      return { contentType: registry.contentType, body: join(own, calls) };
+      const out = new Exposition();
+      renderProcessFamilies(out);
+      for (const family of families) family(out, snapshot);
+      http.render(out);
+      return { contentType: CONTENT_TYPE, body: out.text() };
     },
   };
-}
-
-function join(a: string, b: string): string {
-  if (b === "") return a;
-  return a.endsWith("\n") ? a + b : `${a}\n${b}`;
 }

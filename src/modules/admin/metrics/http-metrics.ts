@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { matchedRoutes } from "hono/route";
-import { Counter, Histogram, type Registry } from "prom-client";
+import type { Exposition, Labels } from "./exposition.ts";
 import { methodLabel } from "./labels.ts";
 
 const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -38,32 +38,68 @@ export function routeLabel(c: Context, status: number): string {
   return answered.path;
 }
 
-export function createHttpMetrics(registry: Registry): () => MiddlewareHandler {
-  const requests = new Counter({
-    name: "hearth_http_requests_total",
-    help: "HTTP requests answered by the admin API, by method, route pattern and status.",
-    labelNames: ["method", "route", "status"],
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "hearth_http_request_duration_seconds",
-    help: "Time to produce the HTTP response (headers; streams excluded), by method and route pattern.",
-    labelNames: ["method", "route"],
-    buckets: HTTP_BUCKETS,
-    registers: [registry],
-  });
-  return () => async (c, next) => {
-    const t0 = performance.now();
-    let status = 500;
-    try {
-      await next();
-      status = c.res.status;
-    } finally {
-      // Recorded even when next() threw past the app's error handler (then the client got a 500).
-      const method = methodLabel(c.req.method);
-      const route = routeLabel(c, status);
-      requests.inc({ method, route, status: String(status) });
-      duration.observe({ method, route }, (performance.now() - t0) / 1000);
+interface RouteTimes {
+  labels: Labels;
+  counts: number[];
+  sum: number;
+}
+
+/** The HTTP families: counted by the middleware, written out by `render`. */
+export interface HttpMetrics {
+  middleware(): MiddlewareHandler;
+  render(out: Exposition): void;
+}
+
+export function createHttpMetrics(): HttpMetrics {
+  // Keyed by the label values joined with a character no label value holds (they are bounded sets).
+  const requests = new Map<string, { labels: Labels; value: number }>();
+  const durations = new Map<string, RouteTimes>();
+
+  const record = (method: string, route: string, status: number, seconds: number): void => {
+    const rKey = `${method}\u0000${route}\u0000${status}`;
+    const r = requests.get(rKey);
+    if (r === undefined) requests.set(rKey, { labels: { method, route, status: String(status) }, value: 1 });
+    else r.value++;
+    const dKey = `${method}\u0000${route}`;
+    let d = durations.get(dKey);
+    if (d === undefined) {
+      d = { labels: { method, route }, counts: new Array(HTTP_BUCKETS.length + 1).fill(0), sum: 0 };
+      durations.set(dKey, d);
     }
+    let i = 0;
+    while (i < HTTP_BUCKETS.length && seconds > (HTTP_BUCKETS[i] as number)) i++;
+    (d.counts[i] as number)++;
+    d.sum += seconds;
+  };
+
+  return {
+    middleware: () => async (c, next) => {
+      const t0 = performance.now();
+      let status = 500;
+      try {
+        await next();
+        status = c.res.status;
+      } finally {
+        // Recorded even when next() threw past the app's error handler (then the client got a 500).
+        record(methodLabel(c.req.method), routeLabel(c, status), status, (performance.now() - t0) / 1000);
+      }
+    },
+    render(out) {
+      out.counter(
+        "hearth_http_requests_total",
+        "HTTP requests answered by the admin API, by method, route pattern and status.",
+        [...requests.values()].map((r) => [r.labels, r.value] as const),
+      );
+      out.histogram(
+        "hearth_http_request_duration_seconds",
+        "Time to produce the HTTP response (headers; streams excluded), by method and route pattern.",
+        [...durations.values()].map((d) => ({
+          labels: d.labels,
+          bounds: HTTP_BUCKETS,
+          counts: d.counts,
+          sum: d.sum,
+        })),
+      );
+    },
   };
 }

@@ -1,8 +1,4 @@
-/**
- * Prometheus metrics for the admin API: `createMetrics()` (exposition and HTTP middleware) and
- * `serviceMetricsMiddleware()` (installed by the runtime on its service registry).
- */
+/** Prometheus metrics for the admin API: `createMetrics()` (the exposition and the HTTP middleware). */
 export { createMetrics } from "./create-metrics.ts";
 export { UNMATCHED_ROUTE } from "./http-metrics.ts";
-export { metricsRegistry, serviceMetricsMiddleware } from "./service-metrics.ts";
-export type { Metrics, MetricsOptions, ServiceMetricsOptions } from "./types.ts";
+export type { Metrics, MetricsOptions } from "./types.ts";

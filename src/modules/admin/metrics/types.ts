@@ -1,20 +1,14 @@
 import type { MiddlewareHandler } from "hono";
-import type { Registry } from "prom-client";
 import type { Logger } from "../../../kernel/log/index.ts";
 import type { RuntimeMetrics } from "../../../runtime-types.ts";
 import type { VersionInfo } from "../../../version.ts";
 
 export interface MetricsOptions {
-  /** The runtime's figures, read once per scrape (`CoreRuntime.getMetrics`). May throw before init. */
+  /** The runtime's figures, read once per scrape (the kernel's `runtime.metrics`). May throw before init. */
   getMetrics(): RuntimeMetrics;
   version: VersionInfo;
   /** Where `hearth.db` lives; enables `hearth_storage_file_bytes`. */
   dataDir?: string;
-  /**
-   * The registry `serviceMetricsMiddleware()` records into, appended to every scrape. Defaults to the
-   * module-level `metricsRegistry`; tests pass their own to stay isolated.
-   */
-  serviceRegistry?: Registry;
   /** Where `/proc/self/io` is read from (tests point it elsewhere). Default `/proc/self/io`. */
   procIoPath?: string;
   logger?: Logger;
@@ -27,13 +21,6 @@ export interface Metrics {
    * status.
    */
   httpMiddleware(): MiddlewareHandler;
-  /** Prometheus text exposition (content type from prom-client). Collects runtime figures at scrape time. */
+  /** Prometheus text exposition. Collects the runtime's figures at scrape time. */
   render(): Promise<{ contentType: string; body: string }>;
-  /** This instance's own registry (runtime, HTTP and process families), for tests and embedders. */
-  readonly registry: Registry;
-}
-
-export interface ServiceMetricsOptions {
-  /** Where to record; default the module-level `metricsRegistry`. */
-  registry?: Registry;
 }

@@ -28,7 +28,7 @@ export function eventRoutes(app: AdminApp, deps: RouteDeps): void {
       // Bun closes connections idle for 10 s by default; this one is meant to stay open.
       c.env?.server?.timeout(c.req.raw, 0);
       return eventStream(c, {
-        bus: deps.runtime.components.bus,
+        bus: deps.kernel.bus,
         pattern,
         heartbeatMs: deps.sseHeartbeatMs,
         log: deps.log,

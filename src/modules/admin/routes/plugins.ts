@@ -11,7 +11,7 @@ const ACTIONS = {
 
 export function pluginRoutes(app: AdminApp, deps: RouteDeps): void {
   const { auth } = deps;
-  const plugins = () => deps.runtime.components.plugins;
+  const plugins = () => deps.kernel.plugins;
 
   app.openapi(
     secured(auth, "read", {

@@ -8,7 +8,7 @@ export const API_CALLER = "admin";
 
 export function serviceRoutes(app: AdminApp, deps: RouteDeps): void {
   const { auth } = deps;
-  const services = () => deps.runtime.components.services;
+  const services = () => deps.kernel.services;
 
   app.openapi(
     secured(auth, "read", {

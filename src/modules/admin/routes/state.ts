@@ -6,11 +6,11 @@ import type { AdminApp, RouteDeps } from "./deps.ts";
 
 export function stateRoutes(app: AdminApp, deps: RouteDeps): void {
   const { auth } = deps;
-  const c0 = () => deps.runtime.components;
+  const { kernel } = deps;
   // The mirror keeps secret namespaces out of state; this also refuses keys that merely look like one.
   const isSecretKey = (key: string) => {
     const slash = key.indexOf("/");
-    return c0().ctx.mirror.isSecret(slash < 0 ? key : key.slice(0, slash));
+    return kernel.mirror.isSecret(slash < 0 ? key : key.slice(0, slash));
   };
 
   app.openapi(
@@ -25,9 +25,7 @@ export function stateRoutes(app: AdminApp, deps: RouteDeps): void {
     }),
     (c) => {
       const { pattern } = c.req.valid("query");
-      const keys = c0()
-        .state.keys(pattern)
-        .filter((k) => !isSecretKey(k));
+      const keys = kernel.state.keys(pattern).filter((k) => !isSecretKey(k));
       return c.json({ keys }, 200);
     },
   );
@@ -47,7 +45,7 @@ export function stateRoutes(app: AdminApp, deps: RouteDeps): void {
   app.openapi({ ...one, path: "/api/v1/state/{key{.+}}", hide: true }, (c) => {
     const { key } = c.req.valid("param");
     if (isSecretKey(key)) throw secretRefused(`State key "${key}" is under a secret namespace`, { key });
-    const state = c0().state;
+    const { state } = kernel;
     if (!state.has(key)) throw notFound(`No state key "${key}"`, { key });
     return c.json({ key, value: state.get(key) ?? null }, 200);
   });

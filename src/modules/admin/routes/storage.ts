@@ -6,7 +6,7 @@ import type { AdminApp, RouteDeps } from "./deps.ts";
 
 export function storageRoutes(app: AdminApp, deps: RouteDeps): void {
   const { auth } = deps;
-  const c0 = () => deps.runtime.components;
+  const { kernel } = deps;
 
   app.openapi(
     secured(auth, "admin", {
@@ -17,11 +17,10 @@ export function storageRoutes(app: AdminApp, deps: RouteDeps): void {
       responses: { 200: json(NamespacesSchema, "The namespaces") },
     }),
     async (c) => {
-      const { storage, ctx } = c0();
-      const namespaces = (await storage.namespaces()).map((n) => ({
+      const namespaces = (await kernel.storage.namespaces()).map((n) => ({
         namespace: n.namespace,
         keys: n.keys,
-        secret: ctx.mirror.isSecret(n.namespace),
+        secret: kernel.mirror.isSecret(n.namespace),
       }));
       return c.json({ namespaces }, 200);
     },
@@ -40,12 +39,11 @@ export function storageRoutes(app: AdminApp, deps: RouteDeps): void {
     async (c) => {
       const { namespace } = c.req.valid("param");
       const { prefix, limit } = c.req.valid("query");
-      const { storage, ctx } = c0();
-      if (ctx.mirror.isSecret(namespace)) {
+      if (kernel.mirror.isSecret(namespace)) {
         throw secretRefused(`Storage namespace "${namespace}" is secret`, { namespace });
       }
       // One more than asked tells whether the list was cut.
-      const rows = await storage.query(namespace, { prefix, limit: limit + 1 });
+      const rows = await kernel.storage.query(namespace, { prefix, limit: limit + 1 });
       if (rows.length === 0 && prefix === undefined) {
         throw notFound(`No storage namespace "${namespace}"`, { namespace });
       }

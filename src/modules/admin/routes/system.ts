@@ -14,7 +14,8 @@ import {
 import type { AdminApp, RouteDeps } from "./deps.ts";
 
 export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
-  const { runtime, auth } = deps;
+  const { kernel, auth } = deps;
+  const { runtime } = kernel;
 
   app.openapi(
     open({
@@ -29,7 +30,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
       },
     }),
     async (c) => {
-      const report = await runtime.healthCheck();
+      const report = await runtime.health();
       // Degraded still serves: the liveness probe should not restart a runtime with one failed plugin.
       if (report.status === "unhealthy") return c.json({ status: report.status }, 503);
       return c.json({ status: report.status }, 200);
@@ -48,7 +49,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
       },
     }),
     async (c) => {
-      const report = await runtime.healthCheck();
+      const report = await runtime.health();
       if (report.status === "unhealthy") return c.json(report, 503);
       return c.json(report, 200);
     },
@@ -82,7 +83,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
       responses: { 200: json(RuntimeSchema, "The runtime") },
     }),
     (c) => {
-      const m = runtime.getMetrics();
+      const m = runtime.metrics();
       return c.json(
         {
           version: deps.version,
@@ -103,7 +104,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
       summary: "Built-in modules with their state",
       responses: { 200: json(ModulesSchema, "The modules") },
     }),
-    (c) => c.json({ modules: runtime.components.modules.list() }, 200),
+    (c) => c.json({ modules: kernel.modules.list() }, 200),
   );
 
   app.openapi(
@@ -114,7 +115,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
       summary: "Integration plugins with their status and config schema",
       responses: { 200: json(IntegrationsSchema, "The integrations") },
     }),
-    (c) => c.json({ integrations: deps.integrations?.list() ?? [] }, 200),
+    (c) => c.json({ integrations: kernel.integrations.list() }, 200),
   );
 }
 

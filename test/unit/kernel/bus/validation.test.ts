@@ -19,6 +19,8 @@ const VALID_TYPES = [
   "$runtime.started",
   "zigbee.device.joined",
   "a1.b_2",
+  // The domain is an owner name, so a plugin "zigbee-stick" publishes under its own name.
+  "zigbee-stick.device_joined",
 ];
 const INVALID_TYPES = [
   "",
@@ -31,10 +33,12 @@ const INVALID_TYPES = [
   "1device.changed",
   "device.1changed",
   "_device.changed",
-  "device-x.changed",
+  "my_domain.changed",
   "device.changed ",
   "$",
   "$$bus.x",
+  "device.state-changed",
+  "-device.changed",
   "bus.$x",
   "device.*",
   "*",

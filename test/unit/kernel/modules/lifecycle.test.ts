@@ -15,8 +15,8 @@ let env: TestModuleContext;
 let ctx: ModuleContext;
 let manager: ModuleManager;
 
-beforeEach(() => {
-  env = buildModuleContext();
+beforeEach(async () => {
+  env = await buildModuleContext();
   ctx = env.ctx;
   manager = createModuleManager({ hookTimeoutMs: 50 });
 });

@@ -1,14 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createEventBus } from "../../../../src/kernel/bus/index.ts";
+import { HearthError } from "../../../../src/errors.ts";
 import { loadConfig } from "../../../../src/kernel/config/index.ts";
-import { createHttpRegistry } from "../../../../src/kernel/http/index.ts";
+import { createKernel, type RuntimeView } from "../../../../src/kernel/index.ts";
 import { type Logger, silentLogger } from "../../../../src/kernel/log/index.ts";
-import { createStorageWithStateMirror } from "../../../../src/kernel/mirror/index.ts";
 import type { ModuleContext } from "../../../../src/kernel/modules/index.ts";
-import { createServiceRegistry } from "../../../../src/kernel/services/index.ts";
-import { createStateEngine } from "../../../../src/kernel/state/index.ts";
 import { createMemoryStorage } from "../../../../src/kernel/storage/index.ts";
 
 export interface TestModuleContext {
@@ -17,21 +14,32 @@ export interface TestModuleContext {
   dispose(): Promise<void>;
 }
 
-/** A ModuleContext wired from the real kernel factories, as the runtime builds it. */
-export function buildModuleContext(logger: Logger = silentLogger()): TestModuleContext {
+/** No runtime runs in these tests: the view says so. */
+const NO_RUNTIME: RuntimeView = {
+  phase: "created",
+  health: () => Promise.reject(new HearthError("RUNTIME_NOT_READY", "no runtime in this test")),
+  metrics: () => {
+    throw new HearthError("RUNTIME_NOT_READY", "no runtime in this test");
+  },
+};
+
+/** A ModuleContext wired by the real kernel factory, as the runtime builds it (memory storage). */
+export async function buildModuleContext(logger: Logger = silentLogger()): Promise<TestModuleContext> {
   const dir = mkdtempSync(join(tmpdir(), "hearth-modules-"));
   const { config } = loadConfig({ env: {}, cwd: dir });
-  const bus = createEventBus({ logger });
-  const services = createServiceRegistry({ logger });
-  const state = createStateEngine();
   const storage = createMemoryStorage();
-  const mirror = createStorageWithStateMirror({ storage, state, logger });
-  const http = createHttpRegistry({ logger });
-  const ctx: ModuleContext = { config, log: logger, bus, services, state, storage, mirror, http };
+  const { kernel } = await createKernel({
+    config,
+    logger,
+    storage,
+    runtime: NO_RUNTIME,
+    builtinPlugins: [],
+    hookTimeoutMs: 1000,
+  });
   return {
-    ctx,
+    ctx: { ...kernel, log: logger },
     async dispose() {
-      state.close();
+      kernel.state.close();
       await storage.close();
       rmSync(dir, { recursive: true, force: true });
     },

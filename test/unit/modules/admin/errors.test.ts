@@ -173,7 +173,7 @@ describe("errors on the wire", () => {
     expect(res.status).toBe(415);
     const body = await errorBody(res);
     expectErrorShape(body);
-    expect(body.error.code).toBe("INVALID_JSON");
+    expect(body.error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
   });
 
   it("answers an unexpected failure with a 500 that carries no internal message or stack", async () => {

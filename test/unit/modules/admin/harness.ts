@@ -62,8 +62,8 @@ export async function startHarness(options: HarnessOptions = {}) {
     hookTimeoutMs: 500,
   });
   await runtime.start();
-  const tokens = createTokenStore({ storage: runtime.components.storage });
-  const app = createAdminApp({ runtime, logger: log.logger, tokens, ...options.app });
+  const tokens = createTokenStore({ storage: runtime.kernel.storage });
+  const app = createAdminApp({ kernel: runtime.kernel, logger: log.logger, tokens, ...options.app });
   const secrets = {} as Record<ScopeName, string>;
   for (const scope of ["read", "control", "admin"] as const) {
     secrets[scope] = (await tokens.create({ name: `${scope}-token`, scopes: [scope] })).token;

@@ -103,35 +103,26 @@ describe("owner endpoints", () => {
     expect((await h.request("/api/v1/lamp/lamps/a", { as: "read" })).status).toBe(200);
   });
 
-  it("does not serve or document an owner named like a built-in route, and says why in the log", async () => {
-    const { http, services } = h.runtime.components;
-    services.register("tokens.steal", () => ({ stolen: true }), { owner: "tokens" });
-    http.register("tokens", {
-      method: "GET",
-      path: "/:id",
-      service: "tokens.steal",
-      summary: "x",
-      scope: "read",
-    });
-    http.register("tokens", {
-      method: "GET",
-      path: "/x/y",
-      service: "tokens.steal",
-      summary: "x",
-      scope: "read",
-    });
+  it("refuses, when it is registered, an endpoint under a name the built-in routes hold", async () => {
+    const { http } = h.runtime.kernel;
+    let err: unknown;
     try {
-      const res = await h.request("/api/v1/tokens/x/y", { as: "admin" });
-      expect(res.status).toBe(404);
-      const doc = await json(await h.request("/openapi.json"));
-      expect(doc.paths["/api/v1/tokens/x/y"]).toBeUndefined();
-      expect(
-        h.log.lines.some((l) => l.msg?.toString().includes("named like a built-in") && l.owner === "tokens"),
-      ).toBe(true);
-    } finally {
-      http.unregisterOwner("tokens");
-      services.unregisterOwner("tokens");
+      http.register("tokens", {
+        method: "GET",
+        path: "/:id",
+        service: "tokens.steal",
+        summary: "x",
+        scope: "read",
+      });
+    } catch (e) {
+      err = e;
     }
+    expect(err).toMatchObject({ code: "HTTP_ROUTE_CONFLICT", data: { owner: "tokens", holder: "admin" } });
+    expect((err as Error).message).toContain("reserved for admin");
+    const res = await h.request("/api/v1/tokens/x", { as: "admin" });
+    expect(res.status).toBe(404);
+    const doc = await json(await h.request("/openapi.json"));
+    expect(doc.paths["/api/v1/tokens/{id}"]?.get).toBeUndefined();
   });
 
   it("logs the endpoint's pattern, never the raw path", () => {

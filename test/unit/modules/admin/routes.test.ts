@@ -27,8 +27,8 @@ beforeAll(async () => {
     },
   });
   // Secrets that must never come out: a secret namespace and a state key that merely looks like one.
-  await h.runtime.components.storage.set("vault", "wifi", { password: "hunter2" });
-  h.runtime.components.state.set("secrets/leak", { v: "hunter2" });
+  await h.runtime.kernel.storage.set("vault", "wifi", { password: "hunter2" });
+  h.runtime.kernel.state.set("secrets/leak", { v: "hunter2" });
 });
 afterAll(async () => {
   await h.stop();
@@ -58,13 +58,16 @@ describe("runtime, modules, integrations, health", () => {
 
   it("GET /api/v1/integrations lists what the integrations give", async () => {
     const app = (await import("../../../../src/modules/admin/index.ts")).createAdminApp({
-      runtime: h.runtime,
-      tokens: h.tokens,
-      integrations: {
-        list: () => [
-          { name: "lamp", version: "1.0.0", status: "enabled", updatedAt: "2024-01-01T00:00:00Z" },
-        ],
+      kernel: {
+        ...h.runtime.kernel,
+        integrations: {
+          ...h.runtime.kernel.integrations,
+          list: () => [
+            { name: "lamp", version: "1.0.0", status: "enabled", updatedAt: "2024-01-01T00:00:00Z" },
+          ],
+        },
       },
+      tokens: h.tokens,
     });
     const res = await app.request("/api/v1/integrations", {
       headers: { Authorization: `Bearer ${h.secrets.read}` },
@@ -118,10 +121,10 @@ describe("plugins", () => {
   it("disables and enables a plugin through the API", async () => {
     const off = await h.request("/api/v1/plugins/lamp/disable", { method: "POST", as: "admin" });
     expect((await json(off)).state).toBe("disabled");
-    expect(h.runtime.components.services.has("lamp.switch")).toBe(false);
+    expect(h.runtime.kernel.services.has("lamp.switch")).toBe(false);
     const on = await h.request("/api/v1/plugins/lamp/enable", { method: "POST", as: "admin" });
     expect((await json(on)).state).toBe("started");
-    expect(h.runtime.components.services.has("lamp.switch")).toBe(true);
+    expect(h.runtime.kernel.services.has("lamp.switch")).toBe(true);
   });
 
   it("answers 404 with PLUGIN_NOT_FOUND for an unknown plugin", async () => {
@@ -210,7 +213,7 @@ describe("storage", () => {
   });
 
   it("cuts the list at limit and says so", async () => {
-    await h.runtime.components.storage.set("lamp", "porch", { on: true });
+    await h.runtime.kernel.storage.set("lamp", "porch", { on: true });
     const body = await json(await h.request("/api/v1/storage/lamp?limit=1", { as: "admin" }));
     expect(body.entries).toHaveLength(1);
     expect(body.truncated).toBe(true);

@@ -23,7 +23,7 @@ describe("GET /api/v1/events/stream", () => {
   it("delivers a published bus event as `event: <type>` with its JSON", async () => {
     h = await startHarness();
     const reader = await open(h, "?pattern=demo.*");
-    await h.runtime.components.bus.publish("demo.lamp_switched", { on: true });
+    await h.runtime.kernel.bus.publish("demo.lamp_switched", { on: true });
     const text = await readUntil(reader, (t) => t.includes("event: demo.lamp_switched"));
     const [message] = messages(text);
     expect(message?.event).toBe("demo.lamp_switched");
@@ -36,8 +36,8 @@ describe("GET /api/v1/events/stream", () => {
   it("sends only events matching the pattern", async () => {
     h = await startHarness();
     const reader = await open(h, "?pattern=demo.*");
-    await h.runtime.components.bus.publish("other.thing_happened", { n: 1 });
-    await h.runtime.components.bus.publish("demo.last_sent", { n: 2 });
+    await h.runtime.kernel.bus.publish("other.thing_happened", { n: 1 });
+    await h.runtime.kernel.bus.publish("demo.last_sent", { n: 2 });
     const text = await readUntil(reader, (t) => t.includes("event: demo.last_sent"));
     expect(text).not.toContain("other.thing_happened");
     await reader.cancel();
@@ -53,7 +53,7 @@ describe("GET /api/v1/events/stream", () => {
 
   it("answers HEAD with the stream's headers and no subscription; an invalid pattern still 400", async () => {
     h = await startHarness();
-    const bus = h.runtime.components.bus;
+    const bus = h.runtime.kernel.bus;
     const before = bus.stats().subscriptions;
     const res = await h.request("/api/v1/events/stream?pattern=demo.*", { as: "read", method: "HEAD" });
     expect(res.status).toBe(200);
@@ -65,7 +65,7 @@ describe("GET /api/v1/events/stream", () => {
 
   it("unsubscribes from the bus when the client goes away", async () => {
     h = await startHarness();
-    const bus = h.runtime.components.bus;
+    const bus = h.runtime.kernel.bus;
     const before = bus.stats().subscriptions;
     const reader = await open(h);
     expect(bus.stats().subscriptions).toBe(before + 1);
@@ -76,7 +76,7 @@ describe("GET /api/v1/events/stream", () => {
 
   it("answers an invalid pattern with 400 JSON and subscribes nothing", async () => {
     h = await startHarness();
-    const bus = h.runtime.components.bus;
+    const bus = h.runtime.kernel.bus;
     const before = bus.stats().subscriptions;
     const res = await h.request("/api/v1/events/stream?pattern=Not%20A%20Pattern", { as: "read" });
     expect(res.status).toBe(400);
@@ -87,7 +87,7 @@ describe("GET /api/v1/events/stream", () => {
   it("still announces an event whose payload is not JSON", async () => {
     h = await startHarness();
     const reader = await open(h, "?pattern=demo.*");
-    await h.runtime.components.bus.publish("demo.odd_sent", { big: 10n });
+    await h.runtime.kernel.bus.publish("demo.odd_sent", { big: 10n });
     const text = await readUntil(reader, (t) => t.includes("event: demo.odd_sent"));
     expect(JSON.parse(messages(text)[0]?.data ?? "{}")).toEqual(
       expect.objectContaining({ payload: null, unserializable: true }),

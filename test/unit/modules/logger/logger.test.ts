@@ -11,7 +11,7 @@ let captured: CapturedLog;
 
 beforeEach(async () => {
   captured = captureLog("debug");
-  env = buildModuleContext(captured.logger);
+  env = await buildModuleContext(captured.logger);
   ctx = env.ctx;
   const manager = createModuleManager();
   manager.add(createLoggerModule());
@@ -79,7 +79,7 @@ describe("the logger module", () => {
 
   it("respects the logger's level", async () => {
     const quiet = captureLog("warn");
-    const quietEnv = buildModuleContext(quiet.logger);
+    const quietEnv = await buildModuleContext(quiet.logger);
     try {
       const manager = createModuleManager();
       manager.add(createLoggerModule());

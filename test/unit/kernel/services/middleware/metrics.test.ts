@@ -1,13 +1,26 @@
 import { describe, expect, it } from "bun:test";
 import { z } from "zod";
-import { createServiceRegistry } from "../../../../../src/kernel/services/index.ts";
+import {
+  createServiceRegistry,
+  SERVICE_DURATION_BUCKETS_MS,
+} from "../../../../../src/kernel/services/index.ts";
 import { rejection } from "../helpers.ts";
 
 describe("metrics middleware", () => {
   it("starts every registered service at zero", () => {
     const services = createServiceRegistry();
     services.register("a.b", () => 1, { owner: "a" });
-    expect(services.stats()).toEqual({ "a.b": { calls: 0, failures: 0, timeouts: 0, totalMs: 0 } });
+    expect(services.stats()).toEqual({
+      "a.b": {
+        calls: 0,
+        failures: 0,
+        faults: 0,
+        timeouts: 0,
+        totalMs: 0,
+        errors: {},
+        durationBuckets: new Array(SERVICE_DURATION_BUCKETS_MS.length + 1).fill(0),
+      },
+    });
   });
 
   it("counts calls, failures and timeouts per service", async () => {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "bun:test";
 import { Hono } from "hono";
-import { Registry } from "prom-client";
 import { HearthError } from "../../../../../src/errors.ts";
 import { createMetrics, UNMATCHED_ROUTE } from "../../../../../src/modules/admin/metrics/index.ts";
 import { fakeMetrics, find, parseExposition, VERSION, value } from "./exposition.ts";
@@ -10,7 +9,6 @@ function app() {
   const metrics = createMetrics({
     getMetrics: () => fakeMetrics(),
     version: VERSION,
-    serviceRegistry: new Registry(),
   });
   const a = new Hono<{ Variables: { route: string } }>();
   a.use("*", metrics.httpMiddleware());

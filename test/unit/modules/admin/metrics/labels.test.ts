@@ -1,5 +1,4 @@
 import { describe, expect, it } from "bun:test";
-import { Registry } from "prom-client";
 import { createMetrics } from "../../../../../src/modules/admin/metrics/index.ts";
 import { fakeMetrics, parseExposition, plugin, VERSION } from "./exposition.ts";
 import { SECRETS, scenario } from "./scenario.ts";
@@ -52,7 +51,6 @@ describe("label hygiene", () => {
     const metrics = createMetrics({
       getMetrics: () => leaked,
       version: VERSION,
-      serviceRegistry: new Registry(),
     });
     const { body } = await metrics.render();
     expect(labelValues(body).some(({ value }) => TOKEN_LIKE.some((re) => re.test(value)))).toBe(true);

@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Registry } from "prom-client";
 import { HearthError } from "../../../../../src/errors.ts";
 import { createMetrics, type MetricsOptions } from "../../../../../src/modules/admin/metrics/index.ts";
 import type { RuntimeMetrics } from "../../../../../src/runtime.ts";
@@ -34,7 +33,6 @@ function exporter(initial: RuntimeMetrics = fakeMetrics(), options: Partial<Metr
   const metrics = createMetrics({
     getMetrics: () => box.current,
     version: VERSION,
-    serviceRegistry: new Registry(),
     ...options,
   });
   const scrape = async () => parseExposition((await metrics.render()).body);
@@ -224,7 +222,6 @@ describe("runtime families", () => {
         throw new HearthError("RUNTIME_NOT_READY", "The runtime is not initialised");
       },
       version: VERSION,
-      serviceRegistry: new Registry(),
     });
     const samples = parseExposition((await metrics.render()).body);
     expect(value(samples, "hearth_build_info", { commit: "abc1234" })).toBe(1);

@@ -66,8 +66,8 @@ describe("metrics of a real runtime", () => {
     const { runtime, scrape } = await startedRuntime([
       plugin("gamma-rt", { onStart: (ctx) => ctx.services.register("ping", () => "pong") }),
     ]);
-    await runtime.components.services.call("gamma-rt.ping");
-    await runtime.components.services.call("gamma-rt.ping");
+    await runtime.kernel.services.call("gamma-rt.ping");
+    await runtime.kernel.services.call("gamma-rt.ping");
     const samples = await scrape();
     // The default registry is per process: this service name is used by no other test.
     expect(value(samples, "hearth_service_calls_total", { service: "gamma-rt.ping" })).toBe(2);
@@ -78,9 +78,9 @@ describe("metrics of a real runtime", () => {
 
   it("counts bus events by type from the runtime's bus", async () => {
     const { runtime, scrape } = await startedRuntime();
-    runtime.components.bus.subscribe("metrics.probed", () => undefined);
-    await runtime.components.bus.publish("metrics.probed", {});
-    await runtime.components.bus.publish("metrics.probed", {});
+    runtime.kernel.bus.subscribe("metrics.probed", () => undefined);
+    await runtime.kernel.bus.publish("metrics.probed", {});
+    await runtime.kernel.bus.publish("metrics.probed", {});
     const samples = await scrape();
     expect(value(samples, "hearth_bus_events_published_total", { type: "metrics.probed" })).toBe(2);
     expect(value(samples, "hearth_bus_events_delivered_total", { type: "metrics.probed" })).toBe(2);
@@ -90,8 +90,8 @@ describe("metrics of a real runtime", () => {
   it("counts storage writes and state keys", async () => {
     const { runtime, scrape } = await startedRuntime();
     const before = await scrape();
-    await runtime.components.storage.set("metrics", "k", { v: 1 });
-    runtime.components.state.set("metrics/probe", 42);
+    await runtime.kernel.storage.set("metrics", "k", { v: 1 });
+    runtime.kernel.state.set("metrics/probe", 42);
     const after = await scrape();
     expect(value(after, "hearth_storage_writes_total")).toBeGreaterThan(
       value(before, "hearth_storage_writes_total"),

@@ -57,7 +57,7 @@ export async function scenario(): Promise<{ body: string; contentType: string }>
   });
   try {
     await runtime.start();
-    const { services, bus, state, storage } = runtime.components;
+    const { services, bus, state, storage } = runtime.kernel;
     await services.call("scn-lamp.toggle", { token: SECRETS[0] });
     await services.call("scn-lamp.refuse", { token: SECRETS[1] }).catch(() => undefined);
     await services.call(`scn-lamp.${"x".repeat(3)}`).catch(() => undefined);

@@ -1,13 +1,16 @@
 import { describe, expect, it } from "bun:test";
-import { Registry } from "prom-client";
 import { HearthError } from "../../../../../src/errors.ts";
 import { createServiceRegistry } from "../../../../../src/kernel/services/index.ts";
-import { serviceMetricsMiddleware } from "../../../../../src/modules/admin/metrics/index.ts";
-import { find, parseExposition, value } from "./exposition.ts";
+import { createMetrics } from "../../../../../src/modules/admin/metrics/index.ts";
+import { fakeMetrics, find, parseExposition, VERSION, value } from "./exposition.ts";
 
+/** A service registry and an exporter over its counts (the kernel counts; the exporter only renders). */
 function services() {
-  const registry = new Registry();
-  const reg = createServiceRegistry({ middleware: [serviceMetricsMiddleware({ registry })] });
+  const reg = createServiceRegistry();
+  const metrics = createMetrics({
+    getMetrics: () => fakeMetrics({ services: reg.stats() }),
+    version: VERSION,
+  });
   reg.register("demo.ok", () => "fine", { owner: "demo" });
   reg.register(
     "demo.refuse",
@@ -27,7 +30,7 @@ function services() {
     owner: "demo",
     timeoutMs: 20,
   });
-  const scrape = async () => parseExposition(await registry.metrics());
+  const scrape = async () => parseExposition((await metrics.render()).body);
   return { reg, scrape };
 }
 
@@ -89,16 +92,26 @@ describe("service metrics middleware", () => {
     ).toBe(1);
   });
 
-  it("can be created many times on one registry without a duplicate-metric error", async () => {
-    const registry = new Registry();
-    const first = serviceMetricsMiddleware({ registry });
-    expect(() => serviceMetricsMiddleware({ registry })).not.toThrow();
-    const reg = createServiceRegistry({ middleware: [first, serviceMetricsMiddleware({ registry })] });
-    reg.register("demo.ok", () => 1, { owner: "demo" });
+  it("counts each call once, in the kernel's registry, however often it is scraped", async () => {
+    const { reg, scrape } = services();
     await reg.call("demo.ok");
-    // Both instances share one counter: installed twice, counted twice.
-    expect(
-      value(parseExposition(await registry.metrics()), "hearth_service_calls_total", { service: "demo.ok" }),
-    ).toBe(2);
+    await scrape();
+    await reg.call("demo.ok");
+    const samples = await scrape();
+    expect(value(samples, "hearth_service_calls_total", { service: "demo.ok" })).toBe(2);
+    expect(reg.stats()["demo.ok"]?.calls).toBe(2);
+  });
+
+  it("keeps a service's series going up when it is registered again (a plugin reload)", async () => {
+    const { reg, scrape } = services();
+    await reg.call("demo.ok");
+    await reg.call("demo.ok");
+    await scrape();
+    reg.unregister("demo.ok");
+    reg.register("demo.ok", () => "again", { owner: "demo" });
+    await reg.call("demo.ok");
+    const samples = await scrape();
+    expect(value(samples, "hearth_service_calls_total", { service: "demo.ok" })).toBe(3);
+    expect(value(samples, "hearth_service_call_duration_seconds_count", { service: "demo.ok" })).toBe(3);
   });
 });
