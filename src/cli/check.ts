@@ -29,7 +29,7 @@ export const checkCommand: Command = {
       `config: ok (${file ?? "embedded defaults"}); dataDir ${config.dataDir}; pluginsDir ${config.pluginsDir}\n`,
     );
 
-    const report = await inspectPlugins(config);
+    const report = await inspectPlugins(config, { checkConfigs: true });
     let failures = 0;
     for (const p of report.problems) {
       failures++;
@@ -38,6 +38,10 @@ export const checkCommand: Command = {
     for (const s of report.plan.skipped) {
       failures++;
       io.err(`plugin ${s.name}: ${s.error.code}: ${s.error.message}\n`);
+    }
+    for (const { name, error } of report.configFailures) {
+      failures++;
+      io.err(`plugin ${name}: ${error.code}: ${error.message}\n`);
     }
     for (const name of report.unknownConfigured) {
       failures++;

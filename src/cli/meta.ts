@@ -12,7 +12,7 @@ export const RUN_META: Meta = {
 
 export const CHECK_META: Meta = {
   name: "check",
-  summary: "Validate the configuration and plugin manifests without starting anything",
+  summary: "Validate the configuration, plugin manifests and plugin config slices without starting anything",
   usage: "hearth check [--config FILE] [--data-dir DIR]",
   options: CONFIG_FLAGS_HELP,
 };

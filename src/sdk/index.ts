@@ -18,8 +18,10 @@ export type {
   PluginErrors,
   PluginEvents,
   PluginHook,
+  PluginIntegration,
   PluginServices,
   PluginState,
+  PluginStatus,
   PluginTimers,
   StorageOps,
 } from "./types.ts";

@@ -17,7 +17,11 @@ export interface PluginServices {
     handler: ServiceHandler<P, R>,
     options?: Omit<RegisterOptions<P, R>, "owner">,
   ): void;
-  call<R = unknown>(name: string, params?: unknown, options?: Omit<CallOptions, "caller">): Promise<R>;
+  call<R = unknown>(
+    name: string,
+    params?: unknown,
+    options?: Omit<CallOptions, "caller" | "identity">,
+  ): Promise<R>;
   has(name: string): boolean;
 }
 
@@ -53,6 +57,22 @@ export interface PluginTimers {
   clearInterval(handle: ReturnType<typeof setInterval> | undefined): void;
 }
 
+/** What a plugin says of its own connection to the outside world (a stick, a broker). */
+export type PluginStatus = "ok" | "degraded" | "error";
+
+/** The plugin's report of its health, shown in `/api/v1/integrations`, `/health/ready` and metrics. */
+export interface PluginIntegration {
+  /**
+   * `ok`, `degraded` (working, with a problem) or `error` (not working: stick unplugged, broker
+   * unreachable), with a reason people can read. `degraded` and `error` make the runtime `degraded`,
+   * naming the plugin. Cleared when the plugin stops.
+   *
+   * @example
+   * ctx.integration.setStatus("error", "stick /dev/ttyUSB0 is unplugged; retrying");
+   */
+  setStatus(status: PluginStatus, reason?: string): void;
+}
+
 export interface PluginErrors {
   /** A coded error to throw: `throw ctx.errors.create("INVALID_ARGUMENT", "pin 99 does not exist")`. */
   create(code: ErrorCode, message: string, data?: unknown): HearthError;
@@ -73,12 +93,33 @@ export interface PluginContext<C = Record<string, unknown>> extends PluginTimers
   /** zod, so an external plugin needs no import of its own. */
   readonly z: typeof z;
   readonly errors: PluginErrors;
+  /**
+   * Aborted when this load of the plugin ends (stop, unload, failure): pass it to fetch, sockets,
+   * loops. Its reason is a PLUGIN_STATE_CONFLICT error.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Runs a long-lived loop (a reconnect loop, a serial reader) beside the plugin, so `onStart` can
+   * return at once. `fn` gets the plugin's signal and should end soon after it is aborted: on stop,
+   * the signal is aborted and running tasks are awaited (up to the hook timeout) before `onStop`
+   * runs. A task that fails is logged and counted as the plugin's error; ending because the signal
+   * was aborted is not a failure.
+   *
+   * @example
+   * ctx.task("reader", async (signal) => {
+   *   while (!signal.aborted) await readOnce(signal);
+   * });
+   */
+  task(name: string, fn: (signal: AbortSignal) => unknown): void;
+  readonly integration: PluginIntegration;
   readonly services: PluginServices;
   readonly events: PluginEvents;
   readonly state: PluginState;
   /** Storage limited to the namespace `<plugin>` and namespaces starting with `<plugin>.`. */
   readonly storage: StorageOps;
-  readonly http: { register(endpoint: Omit<EndpointDefinition, "service"> & { service: string }): void };
+  readonly http: {
+    register(endpoint: Omit<EndpointDefinition, "service" | "base"> & { service: string }): void;
+  };
 }
 
 export type PluginHook<C> = (ctx: PluginContext<C>) => void | Promise<void>;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
-import { extname, isAbsolute, join, resolve } from "node:path";
+import { dirname, extname, isAbsolute, join, resolve } from "node:path";
 import { HearthError } from "../../errors.ts";
+import { resolveReferences } from "./references.ts";
 import { BUILTIN_SECRET_NAMESPACES, configSchema, convertEnv, DEFAULTS, ENV_VARS } from "./schema.ts";
 import type { ConfigIssue, ConfigSource, HearthConfig, LoadConfigOptions, LoadedConfig } from "./types.ts";
 
@@ -153,7 +154,12 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 
   const file = findConfigFile(options, env, cwd);
   if (file !== undefined) {
-    const fromFile = readConfigFile(file);
+    const { value: fromFile, issues } = resolveReferences(readConfigFile(file), {
+      env,
+      baseDir: dirname(file),
+      source: `file ${file}`,
+    });
+    if (issues.length > 0) throw invalidConfig(issues);
     raw = deepMerge(raw, fromFile);
     for (const p of leafPaths(fromFile)) sources.set(p, `file ${file}`);
   }
@@ -180,10 +186,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
         issue.code === "unrecognized_keys" ? issue.keys.map((k) => (base ? `${base}.${k}` : k)) : [base];
       return paths.map((path) => ({ path, message: issue.message, source: sourceOf(path, sources) }));
     });
-    const lines = issues.map((i) => `  ${i.path || "(top level)"}: ${i.message} (from ${i.source})`);
-    throw new HearthError("CONFIG_INVALID", `Invalid configuration:\n${lines.join("\n")}`, {
-      data: { issues },
-    });
+    throw invalidConfig(issues);
   }
 
   const parsed = result.data;
@@ -199,4 +202,11 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     storage: { ...parsed.storage, secretNamespaces },
   };
   return { config, file };
+}
+
+function invalidConfig(issues: ConfigIssue[]): HearthError {
+  const lines = issues.map((i) => `  ${i.path || "(top level)"}: ${i.message} (from ${i.source})`);
+  return new HearthError("CONFIG_INVALID", `Invalid configuration:\n${lines.join("\n")}`, {
+    data: { issues },
+  });
 }

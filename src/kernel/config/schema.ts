@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { LOG_LEVELS } from "../log/index.ts";
 import { NAME, NAME_RULE } from "../names/index.ts";
@@ -7,11 +8,27 @@ const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
 /** Always secret, whatever the config says. */
 export const BUILTIN_SECRET_NAMESPACES = ["auth", "secrets"] as const;
 
+// RFC 1123 host names: dot-separated labels of letters, digits and inner '-', 253 characters at most.
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** A folder path: any characters but NUL, which no file system path can hold. */
+const path = z
+  .string()
+  .min(1)
+  .refine((p) => !p.includes("\0"), "a path must not contain a NUL byte");
+
 export const configSchema = z.strictObject({
-  dataDir: z.string().min(1),
-  pluginsDir: z.string().min(1).optional(),
+  dataDir: path,
+  pluginsDir: path.optional(),
   http: z.strictObject({
-    host: z.string().min(1),
+    host: z
+      .string()
+      .min(1)
+      .refine(
+        (h) => isIP(h) !== 0 || HOSTNAME.test(h),
+        "a host name or an IPv4/IPv6 address (0.0.0.0 for all)",
+      ),
     port: z.int().min(0).max(65535),
     /** Believe X-Forwarded-For for the client address (only behind a reverse proxy you run). */
     trustProxy: z.boolean(),

@@ -4,6 +4,7 @@ import { type Logger, silentLogger } from "../log/index.ts";
 import type { JsonObject, Storage } from "../storage/types.ts";
 import type {
   IntegrationDeclaration,
+  IntegrationHealth,
   IntegrationRecord,
   IntegrationRegistry,
   IntegrationRegistryOptions,
@@ -54,6 +55,7 @@ class Registry implements IntegrationRegistry {
   readonly #log: Logger;
   readonly #now: () => number;
   #records = new Map<string, IntegrationRecord>();
+  readonly #health = new Map<string, IntegrationHealth>();
   /** Writes run one at a time, so a read-modify-write never interleaves with another. */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -121,13 +123,25 @@ class Registry implements IntegrationRegistry {
     });
   }
 
+  report(name: string, health: IntegrationHealth | undefined): void {
+    if (health === undefined) this.#health.delete(name);
+    else this.#health.set(name, { ...health });
+  }
+
   get(name: string): IntegrationRecord | undefined {
     const record = this.#records.get(name);
-    return record === undefined ? undefined : clone(record);
+    return record === undefined ? undefined : this.#view(record);
   }
 
   list(): IntegrationRecord[] {
-    return [...this.#records.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(clone);
+    return [...this.#records.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((r) => this.#view(r));
+  }
+
+  #view(record: IntegrationRecord): IntegrationRecord {
+    const out = clone(record);
+    const health = this.#health.get(record.name);
+    if (health !== undefined) out.health = { ...health };
+    return out;
   }
 
   remove(name: string): Promise<void> {

@@ -12,6 +12,14 @@ export interface IntegrationDeclaration {
   configSchema?: Record<string, unknown>;
 }
 
+/** What a running integration says of itself (`ctx.integration.setStatus`); never persisted. */
+export interface IntegrationHealth {
+  status: "ok" | "degraded" | "error";
+  reason?: string;
+  /** ISO 8601 time of the change. */
+  since: string;
+}
+
 /** One integration as persisted in storage namespace `integrations` under its name. */
 export interface IntegrationRecord {
   name: string;
@@ -23,6 +31,8 @@ export interface IntegrationRecord {
   error?: { code?: string; message: string };
   /** ISO 8601 time of the last change that was written. */
   updatedAt: string;
+  /** The running plugin's own report of its health (kept in memory, not persisted). */
+  health?: IntegrationHealth;
 }
 
 export interface IntegrationRegistryOptions {
@@ -48,6 +58,11 @@ export interface IntegrationRegistry {
   declare(declaration: IntegrationDeclaration): Promise<IntegrationRecord>;
   /** PLUGIN_NOT_FOUND for an unknown name. `error` is kept only with status `error`. */
   setStatus(name: string, status: IntegrationStatus, error?: unknown): Promise<IntegrationRecord>;
+  /**
+   * The running plugin's report of its health, shown with its record until cleared (undefined). Kept
+   * in memory only: a status that changes with a stick or a broker must not cost SD-card writes.
+   */
+  report(name: string, health: IntegrationHealth | undefined): void;
   /** Undefined for an unknown name. */
   get(name: string): IntegrationRecord | undefined;
   /** Sorted by name. */

@@ -1,5 +1,6 @@
 import { errorMessage, HearthError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
+import { checkTimeout } from "../util/index.ts";
 import { checkModule } from "./define.ts";
 import { ModuleEntry } from "./entry.ts";
 import { modulesHealth } from "./health.ts";
@@ -31,10 +32,7 @@ function noop(): void {}
  * await modules.stopAll(ctx);
  */
 export function createModuleManager(options: ModuleManagerOptions = {}): ModuleManager {
-  const timeout = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
-  if (typeof timeout !== "number" || !Number.isFinite(timeout) || timeout <= 0) {
-    throw new HearthError("INVALID_ARGUMENT", "hookTimeoutMs must be a positive number of milliseconds");
-  }
+  const timeout = checkTimeout(options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, "hookTimeoutMs");
   return new Manager((options.logger ?? silentLogger()).child({ component: "modules" }), timeout);
 }
 

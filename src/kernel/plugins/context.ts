@@ -1,9 +1,12 @@
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode, errorMessage, HearthError, isHearthError } from "../../errors.ts";
-import type { PluginContext, PluginErrors } from "../../sdk/types.ts";
+import type { PluginContext, PluginErrors, PluginStatus } from "../../sdk/types.ts";
 import type { Unsubscribe } from "../bus/types.ts";
 import type { Logger } from "../log/types.ts";
 import type { Unwatch } from "../state/types.ts";
+import { type ScopeErrorSource, ScopeLife } from "./scope-life.ts";
+import { scopedTasks } from "./scope-tasks.ts";
+import { scopedTimers } from "./scope-timers.ts";
 import { scopedStorage } from "./scoped-storage.ts";
 import type { PluginKernel } from "./types.ts";
 
@@ -14,8 +17,10 @@ export interface ScopeOptions {
   kernel: PluginKernel;
   /** The plugin's `{ plugin: <name> }` logger. */
   log: Logger;
-  /** A timer callback or state watcher of the plugin threw (it is logged here; the manager counts it). */
-  onError(source: "timer" | "watcher", err: unknown): void;
+  /** A timer callback, state watcher or task of the plugin failed (it is logged here; the manager counts it). */
+  onError(source: ScopeErrorSource, err: unknown): void;
+  /** The plugin reported its integration status (`ctx.integration.setStatus`). */
+  onStatus(status: PluginStatus, reason: string | undefined): void;
 }
 
 /** One load of a plugin: its context and everything registered through it. */
@@ -25,14 +30,16 @@ export interface PluginScope {
   readonly services: ReadonlySet<string>;
   /** Cancels the plugin's timers (on stop, before `onStop` runs); the context stays usable. */
   clearTimers(): void;
+  /** Aborts `ctx.signal` (stop, unload or failure); tasks are told to end. */
+  abort(reason: unknown): void;
+  /** Waits up to `timeoutMs` for the plugin's tasks to end; returns the names still running. */
+  settleTasks(timeoutMs: number): Promise<string[]>;
   /**
    * Removes everything registered through the context (services, subscriptions, watchers, endpoints,
    * timers); from then on every call through the context throws PLUGIN_STATE_CONFLICT. Idempotent.
    */
   dispose(): void;
 }
-
-type TimerHandle = ReturnType<typeof setTimeout>;
 
 const VERSIONED = /^v[1-9][0-9]*$/;
 
@@ -70,61 +77,13 @@ const errorHelpers: PluginErrors = Object.freeze({
 /** Builds the scoped context of one load of a plugin. */
 export function createPluginScope(options: ScopeOptions): PluginScope {
   const { name: plugin, kernel, log } = options;
-  let disposed = false;
+  const life = new ScopeLife(plugin, log, options.onError);
   const services = new Set<string>();
   const subscriptions = new Set<Unsubscribe>();
   const watchers = new Set<Unwatch>();
-  const timers = new Map<TimerHandle, "timeout" | "interval">();
-
-  const live = (): void => {
-    if (disposed) {
-      throw new HearthError(
-        "PLUGIN_STATE_CONFLICT",
-        `Plugin "${plugin}" is unloaded: this context can no longer be used`,
-        { data: { plugin } },
-      );
-    }
-  };
-  const forbidden = (message: string, data: Record<string, unknown>): HearthError =>
-    new HearthError("PLUGIN_FORBIDDEN", `Plugin "${plugin}" ${message}`, { data: { plugin, ...data } });
-  const assertEventType = (type: string): void => {
-    live();
-    if (typeof type === "string" && type.startsWith("$")) {
-      throw forbidden(`may not publish kernel event "${type}" ($-prefixed types are reserved)`, { type });
-    }
-  };
-  const assertOwnKey = (key: string): void => {
-    live();
-    if (typeof key !== "string" || !key.startsWith(`${plugin}/`)) {
-      throw forbidden(`may write only state keys under "${plugin}/", not ${JSON.stringify(key)}`, {
-        key: String(key),
-      });
-    }
-  };
-
-  // Timer callbacks run outside any handler the kernel guards: catch here, or a throw would be uncaught.
-  const guarded = <A extends unknown[]>(fn: (...args: A) => unknown, source: "timer" | "watcher") => {
-    const report = (err: unknown): void => {
-      log.error({ err: errorMessage(err), source }, `plugin ${source} callback failed`);
-      options.onError(source, err);
-    };
-    return (...args: A): void => {
-      try {
-        const out = fn(...args);
-        if (out instanceof Promise) out.catch(report);
-      } catch (err) {
-        report(err);
-      }
-    };
-  };
-
-  const clearTimers = (): void => {
-    for (const [handle, kind] of timers) {
-      if (kind === "timeout") clearTimeout(handle);
-      else clearInterval(handle);
-    }
-    timers.clear();
-  };
+  const timers = scopedTimers(life);
+  const tasks = scopedTasks(life);
+  const live = () => life.live();
 
   const context: PluginContext<unknown> = Object.freeze({
     name: plugin,
@@ -133,123 +92,37 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
     log,
     z,
     errors: errorHelpers,
-    services: Object.freeze({
-      register(action, handler, registerOptions) {
+    get signal() {
+      return life.signal;
+    },
+    task: tasks.task,
+    integration: Object.freeze({
+      setStatus(status: PluginStatus, reason?: string) {
         live();
-        const name = typeof action === "string" ? qualify(plugin, action) : undefined;
-        if (name === undefined) {
-          throw forbidden(
-            `registers services by action ("ping" or "v2.ping"), not ${JSON.stringify(action)}: the "${plugin}." prefix is added for it`,
-            { action: String(action) },
-          );
-        }
-        kernel.services.register(name, handler, { ...registerOptions, owner: plugin });
-        services.add(name);
-      },
-      async call(name, params, callOptions) {
-        live();
-        return kernel.services.call(name, params, { ...callOptions, caller: plugin });
-      },
-      has(name) {
-        live();
-        return kernel.services.has(name);
-      },
-    } satisfies PluginContext["services"]),
-    events: Object.freeze({
-      publish(type, payload) {
-        assertEventType(type);
-        return kernel.bus.publish(type, payload);
-      },
-      publishOrdered(type, payload) {
-        assertEventType(type);
-        return kernel.bus.publishOrdered(type, payload);
-      },
-      subscribe(pattern, handler, subscribeOptions) {
-        live();
-        const off = kernel.bus.subscribe(pattern, handler, { ...subscribeOptions, owner: plugin });
-        const unsubscribe = (): void => {
-          subscriptions.delete(unsubscribe);
-          off();
-        };
-        subscriptions.add(unsubscribe);
-        return unsubscribe;
-      },
-    } satisfies PluginContext["events"]),
-    state: Object.freeze({
-      get(key) {
-        live();
-        return kernel.state.get(key);
-      },
-      has(key) {
-        live();
-        return kernel.state.has(key);
-      },
-      keys(pattern) {
-        live();
-        return kernel.state.keys(pattern);
-      },
-      watch(pattern, watcher) {
-        live();
-        const off = kernel.state.watch(pattern, guarded(watcher, "watcher"));
-        const unwatch = (): void => {
-          watchers.delete(unwatch);
-          off();
-        };
-        watchers.add(unwatch);
-        return unwatch;
-      },
-      set(key, value, setOptions) {
-        assertOwnKey(key);
-        kernel.state.set(key, value, setOptions);
-      },
-      delete(key) {
-        assertOwnKey(key);
-        return kernel.state.delete(key);
-      },
-    } satisfies PluginContext["state"]),
-    storage: scopedStorage(kernel.storage, plugin, live),
-    http: Object.freeze({
-      register(endpoint) {
-        live();
-        const service = typeof endpoint?.service === "string" ? endpoint.service : "";
-        const full = qualify(plugin, service) ?? service;
-        if (ownerOf(full) !== plugin) {
-          throw forbidden(`may expose only its own services over HTTP, not ${JSON.stringify(service)}`, {
-            service,
+        if (status !== "ok" && status !== "degraded" && status !== "error") {
+          throw new HearthError("INVALID_ARGUMENT", `Status must be "ok", "degraded" or "error"`, {
+            data: { plugin, status: String(status) },
           });
         }
-        kernel.http.register(plugin, { ...endpoint, service: full });
+        if (reason !== undefined && typeof reason !== "string") {
+          throw new HearthError("INVALID_ARGUMENT", "The reason must be a string", { data: { plugin } });
+        }
+        options.onStatus(status, reason?.slice(0, MAX_REASON_CHARS));
       },
     }),
-    setTimeout(fn, ms) {
-      live();
-      const run = guarded(fn, "timer");
-      const handle = setTimeout(() => {
-        timers.delete(handle);
-        run();
-      }, ms);
-      timers.set(handle, "timeout");
-      return handle;
-    },
-    setInterval(fn, ms) {
-      live();
-      const handle = setInterval(guarded(fn, "timer"), ms);
-      timers.set(handle, "interval");
-      return handle;
-    },
-    clearTimeout(handle) {
-      // Only the plugin's own timers: a handle from elsewhere is none of its business.
-      if (handle !== undefined && timers.delete(handle)) clearTimeout(handle);
-    },
-    clearInterval(handle) {
-      if (handle !== undefined && timers.delete(handle)) clearInterval(handle);
-    },
+    services: scopedServices(life, kernel, services),
+    events: scopedEvents(life, kernel, subscriptions),
+    state: scopedState(life, kernel, watchers),
+    storage: scopedStorage(kernel.storage, plugin, live),
+    http: scopedHttp(life, kernel),
+    ...timers.api,
   } satisfies PluginContext<unknown>);
 
   const dispose = (): void => {
-    if (disposed) return;
-    disposed = true;
-    clearTimers();
+    if (life.disposed) return;
+    life.abort(unloaded(plugin));
+    life.dispose();
+    timers.clear();
     const steps: [string, () => void][] = [
       ["services", () => void kernel.services.unregisterOwner(plugin)],
       ["subscriptions", () => each(subscriptions)],
@@ -265,7 +138,160 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
     }
   };
 
-  return { context, services, clearTimers, dispose };
+  return {
+    context,
+    services,
+    clearTimers: timers.clear,
+    abort: (reason) => life.abort(reason),
+    settleTasks: (timeoutMs) => tasks.settle(timeoutMs),
+    dispose,
+  };
+}
+
+/** Longest status reason kept (it is shown in the API and health). */
+const MAX_REASON_CHARS = 500;
+
+function unloaded(plugin: string): HearthError {
+  return new HearthError("PLUGIN_STATE_CONFLICT", `Plugin "${plugin}" is stopping`, { data: { plugin } });
+}
+
+function scopedServices(
+  life: ScopeLife,
+  kernel: PluginKernel,
+  names: Set<string>,
+): PluginContext["services"] {
+  const { plugin } = life;
+  return Object.freeze({
+    register(action, handler, registerOptions) {
+      life.live();
+      const name = typeof action === "string" ? qualify(plugin, action) : undefined;
+      if (name === undefined) {
+        throw life.forbidden(
+          `registers services by action ("ping" or "v2.ping"), not ${JSON.stringify(action)}: the "${plugin}." prefix is added for it`,
+          { action: String(action) },
+        );
+      }
+      kernel.services.register(name, handler, { ...registerOptions, owner: plugin });
+      names.add(name);
+    },
+    async call(name, params, callOptions) {
+      life.live();
+      // A plugin calls as itself: it cannot borrow an API caller's identity.
+      const timeoutMs = callOptions?.timeoutMs;
+      return kernel.services.call(
+        name,
+        params,
+        timeoutMs === undefined ? { caller: plugin } : { timeoutMs, caller: plugin },
+      );
+    },
+    has(name) {
+      life.live();
+      return kernel.services.has(name);
+    },
+  } satisfies PluginContext["services"]);
+}
+
+function scopedEvents(
+  life: ScopeLife,
+  kernel: PluginKernel,
+  subscriptions: Set<Unsubscribe>,
+): PluginContext["events"] {
+  const assertEventType = (type: string): void => {
+    life.live();
+    if (typeof type === "string" && type.startsWith("$")) {
+      throw life.forbidden(`may not publish kernel event "${type}" ($-prefixed types are reserved)`, {
+        type,
+      });
+    }
+  };
+  return Object.freeze({
+    publish(type, payload) {
+      assertEventType(type);
+      return kernel.bus.publish(type, payload);
+    },
+    publishOrdered(type, payload) {
+      assertEventType(type);
+      return kernel.bus.publishOrdered(type, payload);
+    },
+    subscribe(pattern, handler, subscribeOptions) {
+      life.live();
+      const off = kernel.bus.subscribe(pattern, handler, { ...subscribeOptions, owner: life.plugin });
+      const unsubscribe = (): void => {
+        subscriptions.delete(unsubscribe);
+        off();
+      };
+      subscriptions.add(unsubscribe);
+      return unsubscribe;
+    },
+  } satisfies PluginContext["events"]);
+}
+
+function scopedState(life: ScopeLife, kernel: PluginKernel, watchers: Set<Unwatch>): PluginContext["state"] {
+  const assertOwnKey = (key: string): void => {
+    life.live();
+    if (typeof key !== "string" || !key.startsWith(`${life.plugin}/`)) {
+      throw life.forbidden(`may write only state keys under "${life.plugin}/", not ${JSON.stringify(key)}`, {
+        key: String(key),
+      });
+    }
+  };
+  return Object.freeze({
+    get(key) {
+      life.live();
+      return kernel.state.get(key);
+    },
+    has(key) {
+      life.live();
+      return kernel.state.has(key);
+    },
+    keys(pattern) {
+      life.live();
+      return kernel.state.keys(pattern);
+    },
+    watch(pattern, watcher) {
+      life.live();
+      const off = kernel.state.watch(pattern, life.guarded(watcher, "watcher"));
+      const unwatch = (): void => {
+        watchers.delete(unwatch);
+        off();
+      };
+      watchers.add(unwatch);
+      return unwatch;
+    },
+    set(key, value, setOptions) {
+      assertOwnKey(key);
+      kernel.state.set(key, value, setOptions);
+    },
+    delete(key) {
+      assertOwnKey(key);
+      return kernel.state.delete(key);
+    },
+  } satisfies PluginContext["state"]);
+}
+
+function scopedHttp(life: ScopeLife, kernel: PluginKernel): PluginContext["http"] {
+  const { plugin } = life;
+  return Object.freeze({
+    register(endpoint) {
+      life.live();
+      const service = typeof endpoint?.service === "string" ? endpoint.service : "";
+      const full = qualify(plugin, service) ?? service;
+      if (ownerOf(full) !== plugin) {
+        throw life.forbidden(`may expose only its own services over HTTP, not ${JSON.stringify(service)}`, {
+          service,
+        });
+      }
+      if (
+        (endpoint as { base?: unknown }).base !== undefined &&
+        (endpoint as { base?: unknown }).base !== plugin
+      ) {
+        throw life.forbidden("serves routes only under its own name", {
+          base: String((endpoint as { base?: unknown }).base),
+        });
+      }
+      kernel.http.register(plugin, { ...endpoint, service: full });
+    },
+  });
 }
 
 function each(fns: Set<() => void>): void {

@@ -1,4 +1,5 @@
-import { readdir, readFile, realpath, stat } from "node:fs/promises";
+import { constants } from "node:fs";
+import { type FileHandle, open, readdir, realpath, stat } from "node:fs/promises";
 import { join, relative, resolve, sep } from "node:path";
 import { errorMessage, HearthError } from "../../errors.ts";
 import type { PluginDefinition } from "../../sdk/types.ts";
@@ -147,21 +148,45 @@ export async function scanPluginsDir(pluginsDir: string | undefined): Promise<Ex
 /**
  * The manifest's text, refused unless it is a regular file inside the plugin folder (a FIFO would
  * block discovery for good, a device or a symlink out could feed it anything) and of a sane size.
+ * The file is opened without blocking and without following a final symlink, and what was opened is
+ * what gets checked (fstat) and read: checking the path, then reading it, would let a FIFO swapped
+ * in between block discovery.
  */
-async function readManifest(dir: string, manifestPath: string): Promise<string> {
+export async function readManifest(dir: string, manifestPath: string): Promise<string> {
   const invalid = (why: string) =>
     new HearthError("PLUGIN_MANIFEST_INVALID", `${MANIFEST_FILE} in ${dir} ${why}`, {
       data: { source: dir },
     });
-  const info = await stat(manifestPath);
-  if (!info.isFile()) throw invalid("is not a regular file");
-  if (info.size > MAX_MANIFEST_BYTES) throw invalid(`is larger than ${MAX_MANIFEST_BYTES} bytes`);
   const [realDir, real] = await Promise.all([realpath(dir), realpath(manifestPath)]);
   if (!isInside(realDir, real)) throw invalid("resolves (through a symlink) outside the plugin folder");
-  return readFile(manifestPath, "utf8");
+  let handle: FileHandle;
+  try {
+    handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP")
+      throw invalid("was replaced by a symlink while being read");
+    throw err;
+  }
+  try {
+    const info = await handle.stat();
+    if (!info.isFile()) throw invalid("is not a regular file");
+    if (info.size > MAX_MANIFEST_BYTES) throw invalid(`is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    // Read one byte more than allowed: a file that grew since the fstat is refused too.
+    const buf = Buffer.alloc(MAX_MANIFEST_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, length, buf.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_MANIFEST_BYTES) throw invalid(`is larger than ${MAX_MANIFEST_BYTES} bytes`);
+    }
+    return buf.subarray(0, length).toString("utf8");
+  } finally {
+    await handle.close();
+  }
 }
 
-async function externalSource(dir: string, text: string): Promise<PluginSource> {
+function parseManifestText(dir: string, text: string): PluginManifest {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -174,7 +199,11 @@ async function externalSource(dir: string, text: string): Promise<PluginSource> 
       { data: { source: dir } },
     );
   }
-  const manifest = parseManifest(raw, dir);
+  return parseManifest(raw, dir);
+}
+
+async function externalSource(dir: string, text: string): Promise<PluginSource> {
+  const manifest = parseManifestText(dir, text);
   const entry = manifest.entry ?? DEFAULT_ENTRY;
   const entryPath = await resolveEntry(dir, entry, manifest.name);
   // The latest instance: a plain (re)start after a reload must not fall back to the first import.
@@ -183,6 +212,7 @@ async function externalSource(dir: string, text: string): Promise<PluginSource> 
     manifest,
     origin: "external",
     dir,
+    reread: async () => parseManifestText(dir, await readManifest(dir, join(dir, MANIFEST_FILE))),
     load: async (fresh) => {
       // Checked again at each load: the folder may have changed since discovery (a reload re-imports).
       await resolveEntry(dir, entry, manifest.name);

@@ -5,6 +5,7 @@ import type { PluginScope } from "./context.ts";
 import { sumStats } from "./report.ts";
 import type {
   PluginError,
+  PluginHealthReport,
   PluginInfo,
   PluginLifecycleState,
   PluginManagerOptions,
@@ -15,7 +16,8 @@ import type {
 /** What the manager keeps per discovered plugin. */
 export interface Entry {
   readonly source: PluginSource;
-  readonly manifest: PluginManifest;
+  /** As last read: a reload reads an external plugin's `plugin.json` again. */
+  manifest: PluginManifest;
   readonly log: Logger;
   state: PluginLifecycleState;
   error: PluginError | undefined;
@@ -24,6 +26,8 @@ export interface Entry {
   /** The persisted record (`enable`/`disable`). */
   persistedEnabled: boolean;
   definition: PluginDefinition<unknown> | undefined;
+  /** The running plugin's own health report. */
+  status: PluginHealthReport | undefined;
   scope: PluginScope | undefined;
   loadMs: number | undefined;
   startMs: number | undefined;
@@ -50,6 +54,7 @@ export function newEntry(
     configEnabled: config[name]?.enabled !== false,
     persistedEnabled: true,
     definition: undefined,
+    status: undefined,
     scope: undefined,
     loadMs: undefined,
     startMs: undefined,
@@ -86,6 +91,7 @@ export function infoOf(e: Entry, stats: Record<string, ServiceStats>): PluginInf
   };
   if (e.manifest.description !== undefined) info.description = e.manifest.description;
   if (e.error !== undefined) info.error = { ...e.error };
+  if (e.status !== undefined) info.health = { ...e.status };
   if (e.loadMs !== undefined) info.loadMs = e.loadMs;
   if (e.startMs !== undefined) info.startMs = e.startMs;
   return info;

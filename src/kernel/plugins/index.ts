@@ -21,6 +21,7 @@ export type {
   IntegrationStatus,
   PluginError,
   PluginHealth,
+  PluginHealthReport,
   PluginHookName,
   PluginInfo,
   PluginKernel,

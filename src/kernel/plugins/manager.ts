@@ -1,29 +1,22 @@
-import { errorMessage, HearthError } from "../../errors.ts";
-import type { PluginDefinition } from "../../sdk/types.ts";
+import { HearthError } from "../../errors.ts";
 import { HANDLER_FAILED } from "../bus/index.ts";
 import type { HandlerFailedPayload } from "../bus/types.ts";
-import { zodToJsonSchema } from "../integrations/index.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { RESERVED_NAMES } from "../names/index.ts";
 import type { ServiceStats } from "../services/types.ts";
-import { withTimeout } from "../util/index.ts";
-import { createPluginScope } from "./context.ts";
-import { checkDefinition, resolveConfig } from "./definition.ts";
+import { checkTimeout } from "../util/index.ts";
 import { collectSources } from "./discovery.ts";
 import { type Entry, enabled, infoOf, newEntry } from "./entry.ts";
-import { runHook } from "./hooks.ts";
+import { declaration, PluginLifecycle } from "./lifecycle.ts";
 import { orderPlugins } from "./order.ts";
 import { dependencyMissing, skipError, toPluginError } from "./reasons.ts";
-import { healthOf, sumStats } from "./report.ts";
+import { healthOf } from "./report.ts";
 import type {
-  IntegrationSink,
   PluginError,
-  PluginHookName,
   PluginInfo,
   PluginKernel,
   PluginManager,
   PluginManagerOptions,
-  PluginManifest,
   PluginPlan,
   PluginProblem,
   PluginSource,
@@ -44,15 +37,12 @@ class Manager implements PluginManager {
   readonly #pluginsDir: string | undefined;
   readonly #builtins: readonly PluginSource[];
   readonly #config: NonNullable<PluginManagerOptions["config"]>;
-  readonly #hookTimeoutMs: number;
-  readonly #startTimeoutMs: number;
   readonly #reserved: ReadonlyMap<string, string>;
+  readonly #life: PluginLifecycle;
   readonly #entries = new Map<string, Entry>();
   #problems: PluginProblem[] = [];
   #discovered = false;
   #running = false;
-  /** Names in the order they reached `started`: stopping walks it backwards. */
-  #started: string[] = [];
   #queue: Promise<unknown> = Promise.resolve();
 
   constructor(options: PluginManagerOptions) {
@@ -65,9 +55,17 @@ class Manager implements PluginManager {
     this.#pluginsDir = options.pluginsDir;
     this.#builtins = options.builtins ?? [];
     this.#config = options.config ?? {};
-    this.#hookTimeoutMs = checkTimeout(options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, "hookTimeoutMs");
-    this.#startTimeoutMs = checkTimeout(options.startTimeoutMs ?? this.#hookTimeoutMs, "startTimeoutMs");
+    const hookTimeoutMs = checkTimeout(options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS, "hookTimeoutMs");
     this.#reserved = new Map(Object.entries(RESERVED_NAMES));
+    this.#life = new PluginLifecycle({
+      kernel: this.#kernel,
+      log: this.#log,
+      hookTimeoutMs,
+      startTimeoutMs: checkTimeout(options.startTimeoutMs ?? hookTimeoutMs, "startTimeoutMs"),
+      configOf: (name) => this.#config[name]?.config ?? {},
+      entry: (name) => this.#entries.get(name),
+      absent: (name) => this.#absent(name),
+    });
     this.#kernel.bus.subscribe<HandlerFailedPayload>(
       HANDLER_FAILED,
       (event) => {
@@ -107,6 +105,26 @@ class Manager implements PluginManager {
     });
   }
 
+  checkConfigs(): Promise<{ name: string; error: PluginError }[]> {
+    return this.#exclusive(async () => {
+      if (!this.#discovered) await this.#discover();
+      const { order } = orderPlugins(
+        [...this.#entries.values()]
+          .filter(enabled)
+          .map((e) => ({ name: e.manifest.name, dependencies: e.manifest.dependencies ?? [] })),
+      );
+      const failures: { name: string; error: PluginError }[] = [];
+      for (const name of order) {
+        try {
+          await this.#life.loadCode(this.#must(name), false);
+        } catch (err) {
+          failures.push({ name, error: toPluginError(err, undefined, "PLUGIN_LOAD_FAILED") });
+        }
+      }
+      return failures;
+    });
+  }
+
   startAll(): Promise<void> {
     return this.#exclusive(async () => {
       if (!this.#discovered) await this.#discover();
@@ -119,7 +137,7 @@ class Manager implements PluginManager {
 
   stopAll(): Promise<void> {
     return this.#exclusive(async () => {
-      for (const name of [...this.#started].reverse()) await this.#takeDown(this.#must(name));
+      for (const name of [...this.#life.started].reverse()) await this.#life.takeDown(this.#must(name));
       this.#running = false;
     });
   }
@@ -147,7 +165,14 @@ class Manager implements PluginManager {
         { plugin: name, dependents: [...affected].filter((n) => n !== name) },
         "reloading plugin",
       );
-      await this.#bringUpAll((n) => affected.has(n), name);
+      if (!(await this.#rereadManifest(entry))) {
+        // Its dependents are marked skipped (their dependency failed) rather than left unloaded.
+        await this.#bringUpAll((n) => affected.has(n) && n !== name);
+        return this.#info(entry);
+      }
+      // Dependents by the new manifest too: a dependency added by the reload is taken into account.
+      const bringBack = new Set([...affected, ...this.#withDependents(name)]);
+      await this.#bringUpAll((n) => bringBack.has(n), name);
       return this.#info(entry);
     });
   }
@@ -167,7 +192,7 @@ class Manager implements PluginManager {
       this.#log.info({ plugin: name }, "plugin enabled");
       if (!this.#running) {
         if (entry.state === "disabled") entry.state = "discovered";
-        await this.#integration(entry, (sink) => sink.setStatus(name, "enabled"));
+        await this.#life.integration(entry, (sink) => sink.setStatus(name, "enabled"));
         return this.#info(entry);
       }
       if (entry.state === "started") return this.#info(entry);
@@ -187,12 +212,12 @@ class Manager implements PluginManager {
       if (this.#running) await this.#takeDownAll(affected);
       entry.state = "disabled";
       entry.error = undefined;
-      await this.#integration(entry, (sink) => sink.setStatus(name, "disabled"));
+      await this.#life.integration(entry, (sink) => sink.setStatus(name, "disabled"));
       if (this.#running) {
         for (const n of affected) {
           const dependent = this.#must(n);
           if (n === name || !enabled(dependent) || dependent.state === "failed") continue;
-          await this.#skip(dependent, dependencyMissing(n, name, "is disabled"));
+          await this.#life.skip(dependent, dependencyMissing(n, name, "is disabled"));
         }
       }
       this.#log.info({ plugin: name }, "plugin disabled");
@@ -236,6 +261,7 @@ class Manager implements PluginManager {
         added.map((e) => e.manifest.name),
       );
       for (const e of added) {
+        for (const ns of e.manifest.secretNamespaces ?? []) this.#kernel.mirror?.addSecret(ns);
         e.persistedEnabled = records.get(e.manifest.name)?.enabled !== false;
         if (!enabled(e)) e.state = "disabled";
         this.#entries.set(e.manifest.name, e);
@@ -243,8 +269,8 @@ class Manager implements PluginManager {
     }
     for (const e of added) {
       if (e.manifest.isIntegration !== true) continue;
-      await this.#integration(e, (sink) => sink.declare(declaration(e.manifest, e.manifest.config)));
-      if (!enabled(e)) await this.#integration(e, (sink) => sink.setStatus(e.manifest.name, "disabled"));
+      await this.#life.integration(e, (sink) => sink.declare(declaration(e.manifest, e.manifest.config)));
+      if (!enabled(e)) await this.#life.integration(e, (sink) => sink.setStatus(e.manifest.name, "disabled"));
     }
     for (const p of problems) this.#log.warn({ source: p.source, code: p.error.code }, p.error.message);
     if (!this.#discovered) {
@@ -268,11 +294,12 @@ class Manager implements PluginManager {
     );
     for (const [name, reason] of skipped) {
       const e = this.#must(name);
-      if (include(name) && e.state !== "started") await this.#skip(e, skipError(name, reason, this.#absent));
+      if (include(name) && e.state !== "started")
+        await this.#life.skip(e, skipError(name, reason, this.#absent));
     }
     for (const name of order) {
       const e = this.#must(name);
-      if (include(name) && e.state !== "started") await this.#bringUp(e, name === fresh);
+      if (include(name) && e.state !== "started") await this.#life.bringUp(e, name === fresh);
     }
   }
 
@@ -286,171 +313,10 @@ class Manager implements PluginManager {
     return e.state === "failed" ? "has failed" : e.state === "skipped" ? "was skipped" : `is ${e.state}`;
   };
 
-  async #bringUp(e: Entry, fresh: boolean): Promise<void> {
-    const name = e.manifest.name;
-    for (const dep of e.manifest.dependencies ?? []) {
-      if (this.#entries.get(dep)?.state !== "started") {
-        await this.#skip(e, dependencyMissing(name, dep, this.#absent(dep)));
-        return;
-      }
-    }
-    e.error = undefined;
-    e.loadMs = undefined;
-    e.startMs = undefined;
-    const t0 = performance.now();
-    let definition: PluginDefinition<unknown>;
-    let config: unknown;
-    try {
-      const exported = await withTimeout(
-        () => e.source.load(fresh),
-        this.#hookTimeoutMs,
-        () =>
-          new HearthError(
-            "PLUGIN_LOAD_FAILED",
-            `Importing plugin "${name}" did not finish within ${this.#hookTimeoutMs} ms`,
-            {
-              data: { plugin: name, timeoutMs: this.#hookTimeoutMs },
-            },
-          ),
-      );
-      definition = checkDefinition(exported, name);
-      const resolved = await resolveConfig(definition, this.#config[name]?.config ?? {}, name);
-      config = resolved.config;
-      if (
-        e.manifest.isIntegration === true &&
-        e.manifest.config === undefined &&
-        resolved.schema !== undefined
-      ) {
-        const schema = zodToJsonSchema(resolved.schema);
-        await this.#integration(e, (sink) => sink.declare(declaration(e.manifest, schema)));
-      }
-    } catch (err) {
-      await this.#fail(e, err, undefined);
-      return;
-    }
-    const scope = createPluginScope({
-      name,
-      version: e.manifest.version,
-      config,
-      kernel: this.#kernel,
-      log: e.log,
-      onError: () => {
-        e.errors++;
-      },
-    });
-    e.definition = definition;
-    e.scope = scope;
-    const ctx = scope.context;
-    try {
-      await runHook(name, "onLoad", () => definition.onLoad?.(ctx), this.#hookTimeoutMs);
-    } catch (err) {
-      this.#retire(e);
-      await this.#fail(e, err, "onLoad");
-      return;
-    }
-    e.state = "loaded";
-    e.loadMs = performance.now() - t0;
-    this.#publish("$plugin.loaded", e);
-    const t1 = performance.now();
-    try {
-      await runHook(name, "onStart", () => definition.onStart?.(ctx), this.#startTimeoutMs);
-    } catch (err) {
-      // onLoad succeeded, so its counterpart runs; onStop does not, since onStart never finished.
-      await this.#unload(e);
-      this.#retire(e);
-      await this.#fail(e, err, "onStart");
-      return;
-    }
-    e.state = "started";
-    e.startMs = performance.now() - t1;
-    this.#started.push(name);
-    this.#publish("$plugin.started", e);
-    await this.#integration(e, (sink) => sink.setStatus(name, "enabled"));
-    e.log.info({ loadMs: round(e.loadMs), startMs: round(e.startMs) }, "plugin started");
-  }
-
-  /** Stops (if started) and unloads one plugin; a failing hook is logged and the rest goes on. */
-  async #takeDown(e: Entry): Promise<void> {
-    const scope = e.scope;
-    const definition = e.definition;
-    if (scope === undefined || definition === undefined) return;
-    const name = e.manifest.name;
-    scope.clearTimers();
-    if (e.state === "started") {
-      try {
-        await runHook(name, "onStop", () => definition.onStop?.(scope.context), this.#hookTimeoutMs);
-      } catch (err) {
-        this.#teardownFailed(e, err, "onStop");
-      }
-      e.state = "stopped";
-      this.#publish("$plugin.stopped", e);
-    }
-    await this.#unload(e);
-    this.#retire(e);
-    e.state = "unloaded";
-    this.#publish("$plugin.unloaded", e);
-    e.log.info("plugin unloaded");
-  }
-
   /** Takes down the running plugins among `names`, dependents first (reverse start order). */
   async #takeDownAll(names: ReadonlySet<string>): Promise<void> {
-    for (const n of [...this.#started].reverse()) if (names.has(n)) await this.#takeDown(this.#must(n));
-  }
-
-  async #unload(e: Entry): Promise<void> {
-    const { scope, definition } = e;
-    if (scope === undefined || definition === undefined) return;
-    try {
-      await runHook(
-        e.manifest.name,
-        "onUnload",
-        () => definition.onUnload?.(scope.context),
-        this.#hookTimeoutMs,
-      );
-    } catch (err) {
-      this.#teardownFailed(e, err, "onUnload");
-    }
-  }
-
-  /** Removes everything the current load registered, keeping its service counters. */
-  #retire(e: Entry): void {
-    const scope = e.scope;
-    if (scope === undefined) return;
-    const { calls, failures, faults } = sumStats(scope.services, this.#kernel.services.stats());
-    e.pastCalls += calls;
-    e.pastFailures += failures;
-    e.pastFaults += faults;
-    scope.dispose();
-    e.scope = undefined;
-    e.definition = undefined;
-    this.#started = this.#started.filter((n) => n !== e.manifest.name);
-  }
-
-  async #fail(e: Entry, err: unknown, hook: PluginHookName | undefined): Promise<void> {
-    const error = toPluginError(err, hook, hook === undefined ? "PLUGIN_LOAD_FAILED" : "PLUGIN_HOOK_FAILED");
-    e.state = "failed";
-    e.error = error;
-    e.errors++;
-    e.log.error({ code: error.code, hook, err: error.message }, "plugin failed");
-    this.#publish("$plugin.failed", e, { error });
-    await this.#integration(e, (sink) =>
-      sink.setStatus(e.manifest.name, "error", { code: error.code, message: error.message }),
-    );
-  }
-
-  async #skip(e: Entry, error: PluginError): Promise<void> {
-    e.state = "skipped";
-    e.error = error;
-    e.log.warn({ code: error.code }, error.message);
-    await this.#integration(e, (sink) =>
-      sink.setStatus(e.manifest.name, "error", { code: error.code, message: error.message }),
-    );
-  }
-
-  #teardownFailed(e: Entry, err: unknown, hook: PluginHookName): void {
-    e.errors++;
-    e.error = toPluginError(err, hook, "PLUGIN_HOOK_FAILED");
-    e.log.error({ code: e.error.code, hook, err: e.error.message }, "plugin failed while stopping; going on");
+    for (const n of [...this.#life.started].reverse())
+      if (names.has(n)) await this.#life.takeDown(this.#must(n));
   }
 
   // --- helpers -----------------------------------------------------------------------------------
@@ -467,6 +333,40 @@ class Manager implements PluginManager {
       });
     }
     return e;
+  }
+
+  /**
+   * Reads an external plugin's `plugin.json` again before a reload (version, dependencies, config
+   * schema may have changed). A manifest that is now invalid, or that renames the plugin, fails it
+   * with PLUGIN_MANIFEST_INVALID; returns whether it may come back.
+   */
+  async #rereadManifest(e: Entry): Promise<boolean> {
+    if (e.source.reread === undefined) return true;
+    const name = e.manifest.name;
+    try {
+      const manifest = await e.source.reread();
+      if (manifest.name !== name) {
+        throw new HearthError(
+          "PLUGIN_MANIFEST_INVALID",
+          `Plugin "${name}" was renamed to "${manifest.name}" in its ${"plugin.json"}: restart Hearth to pick up a new name`,
+          { data: { plugin: name, name: manifest.name } },
+        );
+      }
+      for (const ns of manifest.secretNamespaces ?? []) this.#kernel.mirror?.addSecret(ns);
+      e.manifest = manifest;
+      if (manifest.isIntegration === true) {
+        await this.#life.integration(e, (sink) => sink.declare(declaration(manifest, manifest.config)));
+      }
+      return true;
+    } catch (err) {
+      const error = toPluginError(err, undefined, "PLUGIN_LOAD_FAILED");
+      e.state = "failed";
+      e.error = error;
+      e.errors++;
+      e.log.error({ code: error.code, err: error.message }, "plugin manifest unusable on reload");
+      this.#life.publish("$plugin.failed", e, { error });
+      return false;
+    }
   }
 
   /** `name` and every plugin that depends on it, directly or not. */
@@ -486,52 +386,11 @@ class Manager implements PluginManager {
     return out;
   }
 
-  #publish(type: string, e: Entry, extra?: Record<string, unknown>): void {
-    // Never awaited: a slow `$plugin.*` subscriber must not hold up the lifecycle.
-    void this.#kernel.bus.publish(type, { name: e.manifest.name, version: e.manifest.version, ...extra });
-  }
-
-  /** Reports to the integration registry; its failures are logged and never affect the plugin. */
-  async #integration(e: Entry, call: (sink: IntegrationSink) => unknown): Promise<void> {
-    const sink = this.#kernel.integrations;
-    if (sink === undefined || e.manifest.isIntegration !== true) return;
-    try {
-      await call(sink);
-    } catch (err) {
-      this.#log.warn(
-        { plugin: e.manifest.name, err: errorMessage(err) },
-        "integration registry update failed",
-      );
-    }
-  }
-
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(fn);
     this.#queue = run.then(noop, noop);
     return run;
   }
-}
-
-function declaration(manifest: PluginManifest, configSchema: Record<string, unknown> | undefined) {
-  return {
-    name: manifest.name,
-    version: manifest.version,
-    ...(manifest.description === undefined ? {} : { description: manifest.description }),
-    ...(configSchema === undefined ? {} : { configSchema }),
-  };
-}
-
-function checkTimeout(ms: number, what: string): number {
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw new HearthError("INVALID_ARGUMENT", `${what} must be a positive number of ms, got ${String(ms)}`, {
-      data: { [what]: ms },
-    });
-  }
-  return ms;
-}
-
-function round(ms: number | undefined): number | undefined {
-  return ms === undefined ? undefined : Math.round(ms * 10) / 10;
 }
 
 /**

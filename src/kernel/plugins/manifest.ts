@@ -26,23 +26,39 @@ export function isSafeEntry(entry: string): boolean {
   return rel !== "" && !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
 }
 
-const manifestSchema = z.strictObject({
-  name: pluginName,
-  version: z.string().regex(VERSION, "a semantic version such as 1.2.3"),
-  description: z.string().max(1000).optional(),
-  author: z.string().max(200).optional(),
-  dependencies: z
-    .array(pluginName)
-    .refine((deps) => new Set(deps).size === deps.length, "each dependency may be listed once")
-    .optional(),
-  isIntegration: z.boolean().optional(),
-  entry: z
-    .string()
-    .max(255)
-    .refine(isSafeEntry, "a relative path inside the plugin folder (no absolute path, no '..')")
-    .optional(),
-  config: z.record(z.string(), z.unknown()).optional(),
-});
+const manifestSchema = z
+  .strictObject({
+    name: pluginName,
+    version: z.string().regex(VERSION, "a semantic version such as 1.2.3"),
+    description: z.string().max(1000).optional(),
+    author: z.string().max(200).optional(),
+    dependencies: z
+      .array(pluginName)
+      .refine((deps) => new Set(deps).size === deps.length, "each dependency may be listed once")
+      .optional(),
+    isIntegration: z.boolean().optional(),
+    entry: z
+      .string()
+      .max(255)
+      .refine(isSafeEntry, "a relative path inside the plugin folder (no absolute path, no '..')")
+      .optional(),
+    config: z.record(z.string(), z.unknown()).optional(),
+    secretNamespaces: z
+      .array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a storage namespace of [A-Za-z0-9_.-], 1-64 chars"))
+      .max(16)
+      .optional(),
+  })
+  .superRefine((m, ctx) => {
+    m.secretNamespaces?.forEach((ns, i) => {
+      if (ns !== m.name && !ns.startsWith(`${m.name}.`)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["secretNamespaces", i],
+          message: `a namespace of the plugin's own: "${m.name}" or "${m.name}.<name>"`,
+        });
+      }
+    });
+  });
 
 /**
  * Validates a parsed `plugin.json`. Throws PLUGIN_MANIFEST_INVALID with `data: { source, issues }`,

@@ -25,7 +25,13 @@ export function healthOf(infos: readonly PluginInfo[], problems: readonly Plugin
   const down: string[] = [];
   for (const info of infos) {
     const bad = info.enabled && (info.state === "failed" || info.state === "skipped");
-    if (bad) {
+    const said = info.state === "started" ? info.health : undefined;
+    if (said !== undefined && said.status !== "ok") {
+      // The plugin runs but says it cannot do its job (stick unplugged, broker unreachable).
+      const why = said.reason === undefined ? said.status : `${said.status}: ${said.reason}`;
+      down.push(`${info.name} (${why})`);
+      plugins[info.name] = { status: "degraded", state: info.state, detail: why };
+    } else if (bad) {
       down.push(`${info.name} (${info.state})`);
       plugins[info.name] = {
         status: "degraded",
@@ -41,5 +47,5 @@ export function healthOf(infos: readonly PluginInfo[], problems: readonly Plugin
     plugins[p.source] = { status: "degraded", state: "invalid", detail: p.error.message };
   }
   if (down.length === 0) return { status: "healthy", plugins };
-  return { status: "degraded", detail: `not running: ${down.join(", ")}`, plugins };
+  return { status: "degraded", detail: `not running or not well: ${down.join(", ")}`, plugins };
 }

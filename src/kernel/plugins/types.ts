@@ -1,4 +1,4 @@
-import type { PluginDefinition } from "../../sdk/types.ts";
+import type { PluginDefinition, PluginStatus } from "../../sdk/types.ts";
 import type { PluginConfigEntry } from "../config/types.ts";
 import type { Logger } from "../log/types.ts";
 import type { StateMirror } from "../mirror/types.ts";
@@ -18,6 +18,12 @@ export interface PluginManifest {
   entry?: string;
   /** JSON Schema of the plugin's config, for integrations and the admin UI. */
   config?: Record<string, unknown>;
+  /**
+   * Storage namespaces of the plugin's own (`<name>` or `<name>.<sub>`) that hold secrets, such as
+   * a Zigbee network key: never mirrored into state, never served by the storage routes, never
+   * logged. They are in backups (a restore must bring a network key back).
+   */
+  secretNamespaces?: string[];
 }
 
 export type PluginOrigin = "builtin" | "external";
@@ -30,6 +36,11 @@ export interface PluginSource {
   dir: string | undefined;
   /** Imports the code; `fresh` asks for a new module instance (hot reload). */
   load(fresh: boolean): Promise<PluginDefinition<unknown>>;
+  /**
+   * Reads the manifest again (external plugins: `plugin.json` may have changed since discovery);
+   * throws PLUGIN_MANIFEST_INVALID. Absent for built-ins, whose manifest is compiled in.
+   */
+  reread?(): Promise<PluginManifest>;
 }
 
 /**
@@ -73,6 +84,8 @@ export interface PluginInfo {
   enabled: boolean;
   /** Why it failed or was skipped. */
   error?: PluginError;
+  /** What the plugin last said of its health while running (absent: nothing said, or not running). */
+  health?: PluginHealthReport;
   loadMs?: number;
   startMs?: number;
   /**
@@ -86,6 +99,15 @@ export interface PluginInfo {
 }
 
 export type IntegrationStatus = "enabled" | "disabled" | "error";
+
+/** A running plugin's own report of its health (`ctx.integration.setStatus`). */
+export interface PluginHealthReport {
+  status: PluginStatus;
+  /** Why, in words people can read. */
+  reason?: string;
+  /** ISO 8601 time of the change. */
+  since: string;
+}
 
 /** What an integration plugin is declared with (from its manifest). */
 export interface IntegrationInfo {
@@ -102,6 +124,8 @@ export interface IntegrationInfo {
 export interface IntegrationSink {
   declare(info: IntegrationInfo): unknown;
   setStatus(name: string, status: IntegrationStatus, error?: unknown): unknown;
+  /** The running plugin's own health report; undefined clears it (the plugin stopped). */
+  report?(name: string, health: PluginHealthReport | undefined): unknown;
 }
 
 /**
@@ -168,6 +192,11 @@ export interface PluginManager {
   discover(): Promise<PluginInfo[]>;
   /** Start order and skips, from manifests alone. */
   plan(): Promise<PluginPlan>;
+  /**
+   * Imports the code of every enabled plugin that would start (no hook runs) and parses its config
+   * slice with its schema; returns the ones that fail, with the reason.
+   */
+  checkConfigs(): Promise<{ name: string; error: PluginError }[]>;
   /** Loads and starts every enabled plugin in dependency order; a failing plugin never stops the rest. */
   startAll(): Promise<void>;
   /** Stops and unloads in reverse start order; failures are logged and stopping goes on. Idempotent. */

@@ -1,4 +1,4 @@
-import type { MiddlewareContext, ServiceCallContext, ServiceDefinition } from "./types.ts";
+import type { CallerIdentity, MiddlewareContext, ServiceCallContext, ServiceDefinition } from "./types.ts";
 
 /** What the built-in middleware sees of a call, beyond the public `MiddlewareContext`. */
 export interface CallState extends MiddlewareContext {
@@ -16,6 +16,7 @@ export class CallContext implements CallState, ServiceCallContext {
   readonly service: ServiceDefinition;
   params: unknown;
   readonly caller: string | undefined;
+  readonly identity: CallerIdentity | undefined;
   readonly timeoutMs: number;
   readonly deadline: number;
   attempt = 1;
@@ -23,10 +24,17 @@ export class CallContext implements CallState, ServiceCallContext {
   #reason: unknown;
   #aborted = false;
 
-  constructor(service: ServiceDefinition, params: unknown, caller: string | undefined, timeoutMs: number) {
+  constructor(
+    service: ServiceDefinition,
+    params: unknown,
+    caller: string | undefined,
+    timeoutMs: number,
+    identity?: CallerIdentity,
+  ) {
     this.service = service;
     this.params = params;
     this.caller = caller;
+    this.identity = identity;
     this.timeoutMs = timeoutMs;
     this.deadline = performance.now() + timeoutMs;
   }

@@ -3,6 +3,7 @@ export { errorCode, SERVICE_DURATION_BUCKETS_MS } from "./middleware/metrics.ts"
 export type { ServiceIssue } from "./middleware/validation.ts";
 export { type CreateServiceRegistryOptions, createServiceRegistry } from "./registry.ts";
 export type {
+  CallerIdentity,
   CallOptions,
   CircuitBreakerOptions,
   Middleware,

@@ -9,22 +9,12 @@ export const DEFAULT_CIRCUIT_BREAKER: Readonly<CircuitBreakerOptions> = Object.f
 });
 export const DEFAULT_RETRY: Readonly<ServiceRetryOptions> = Object.freeze({ attempts: 3, backoffMs: 50 });
 
-// setTimeout fires at once for anything above a signed 32-bit millisecond count.
-const MAX_TIMER_MS = 2_147_483_647;
-
 function bad(message: string, data?: unknown): HearthError {
   return new HearthError("INVALID_ARGUMENT", message, data === undefined ? {} : { data });
 }
 
 function isPositive(n: unknown, max = Number.MAX_SAFE_INTEGER): n is number {
   return typeof n === "number" && Number.isFinite(n) && n > 0 && n <= max;
-}
-
-/** Throws INVALID_ARGUMENT unless `ms` is a usable timeout. */
-export function checkTimeout(ms: unknown, what: string): number {
-  if (!isPositive(ms, MAX_TIMER_MS))
-    throw bad(`${what} must be a number of ms in (0, ${MAX_TIMER_MS}]`, { [what]: ms });
-  return ms;
 }
 
 export function checkMiddleware(mw: unknown, what: string): Middleware {

@@ -1,5 +1,6 @@
 import { HearthError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
+import { checkTimeout } from "../util/index.ts";
 import { compose, type Run, type Step } from "./compose.ts";
 import { CallContext, type CallState } from "./context.ts";
 import { CircuitBreaker } from "./middleware/circuit-breaker.ts";
@@ -10,7 +11,6 @@ import { validation } from "./middleware/validation.ts";
 import { parseServiceName, parseServiceNameOrThrow } from "./names.ts";
 import {
   checkMiddleware,
-  checkTimeout,
   DEFAULT_CIRCUIT_BREAKER,
   DEFAULT_TIMEOUT_MS,
   resolveCircuitBreaker,
@@ -225,7 +225,13 @@ class Registry implements ServiceRegistry {
         options?.timeoutMs === undefined ? entry.def.timeoutMs : checkTimeout(options.timeoutMs, "timeoutMs");
       // One params object per call, as moleculer does: "no params" is an empty object, so a schema of
       // all-optional fields accepts a bare call.
-      const ctx = new CallContext(entry.def, params === undefined ? {} : params, options?.caller, timeoutMs);
+      const ctx = new CallContext(
+        entry.def,
+        params === undefined ? {} : params,
+        options?.caller,
+        timeoutMs,
+        options?.identity,
+      );
       return entry.run(ctx) as Promise<R>;
     } catch (err) {
       return Promise.reject(err);

@@ -1,4 +1,13 @@
 import type { ZodType } from "zod";
+import type { Scope } from "../http/scopes.ts";
+
+/** Who is behind a call made through the API: the token (or session) that authenticated it. */
+export interface CallerIdentity {
+  readonly tokenId: string;
+  /** The token's name, for logs and audit lines. */
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+}
 
 /** What a handler receives besides its params. */
 export interface ServiceCallContext {
@@ -6,8 +15,10 @@ export interface ServiceCallContext {
   readonly name: string;
   /** Aborted when the call times out; long handlers should pass it on to I/O. */
   readonly signal: AbortSignal;
-  /** Who called, when known (a plugin or module name). */
+  /** Who called, when known (a plugin or module name; `admin` for the HTTP API). */
   readonly caller: string | undefined;
+  /** The token behind a call made through the API; undefined for calls made inside Hearth. */
+  readonly identity: CallerIdentity | undefined;
 }
 
 export type ServiceHandler<P = unknown, R = unknown> = (params: P, ctx: ServiceCallContext) => R | Promise<R>;
@@ -17,6 +28,7 @@ export interface MiddlewareContext {
   readonly service: ServiceDefinition;
   params: unknown;
   readonly caller: string | undefined;
+  readonly identity: CallerIdentity | undefined;
   readonly timeoutMs: number;
   readonly signal: AbortSignal;
   /** 1 for the first try; the retry middleware increments it. */
@@ -87,6 +99,8 @@ export interface ServiceInfo {
 export interface CallOptions {
   timeoutMs?: number;
   caller?: string;
+  /** The token behind the call, when it came through the API (the admin module sets it). */
+  identity?: CallerIdentity;
 }
 
 /**

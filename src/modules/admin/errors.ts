@@ -106,6 +106,7 @@ export function errorHandler(log: Logger): ErrorHandler {
     // nobody is left to answer. Recorded as 499 (client closed request), not logged as an error.
     const gone = c.req.raw.signal.aborted && !(err instanceof HearthError);
     const { status, body } = toResponse(gone ? clientGone() : err);
+    c.set("errorCode", body.error.code);
     // Kept at debug: had a real fault coincided with the disconnect, it is still findable.
     if (gone)
       log.debug({ method: c.req.method, route: routeOf(c), err: errorMessage(err) }, "client went away");

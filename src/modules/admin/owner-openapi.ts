@@ -73,10 +73,14 @@ function operation(e: RegisteredEndpoint, pathParams: string[]): Operation {
     "x-service": e.service,
     parameters,
     responses: {
-      200: {
-        description: "What the service returned",
-        content: { "application/json": { schema: toSchema(e.response, "output") ?? {} } },
-      },
+      [e.status]:
+        e.status === 204
+          ? { description: "Done (no body)" }
+          : {
+              description:
+                e.status === 201 ? "Created: what the service returned" : "What the service returned",
+              content: { "application/json": { schema: toSchema(e.response, "output") ?? {} } },
+            },
       ...Object.fromEntries(
         OWNER_ERRORS.map((s) => [
           s,

@@ -9,6 +9,7 @@ import { TrieRouter } from "hono/router/trie-router";
 import type { ZodType } from "zod";
 import type { HttpRegistry, RegisteredEndpoint } from "../../kernel/http/types.ts";
 import type { ServiceRegistry } from "../../kernel/services/types.ts";
+import { identityOf } from "./access-log.ts";
 import { invalidRequest, malformedJson, unsupportedMediaType, validationFailed } from "./errors.ts";
 import type { AdminAuth, AdminEnv } from "./types.ts";
 
@@ -124,8 +125,14 @@ export async function dispatch(
       { path: [], message: "must be a JSON object when the path or query has parameters", code: "custom" },
     ]);
   }
-  const result = await options.services.call(endpoint.service, input, { caller: options.caller });
-  return c.json(result === undefined ? null : (result as object), 200);
+  const identity = identityOf(c);
+  const result = await options.services.call(
+    endpoint.service,
+    input,
+    identity === undefined ? { caller: options.caller } : { caller: options.caller, identity },
+  );
+  if (endpoint.status === 204) return c.body(null, 204);
+  return c.json(result === undefined ? null : (result as object), endpoint.status);
 }
 
 function parse(schema: ZodType | undefined, value: unknown, target: string): unknown {

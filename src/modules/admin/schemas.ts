@@ -84,6 +84,16 @@ const PluginError = z.object({
   data: z.unknown().optional(),
 });
 
+const PluginHealthSchema = z
+  .object({
+    status: z.enum(["ok", "degraded", "error"]),
+    reason: z.string().optional(),
+    since: z.string(),
+  })
+  .openapi("PluginHealth", {
+    description: "What a running plugin says of its health (`ctx.integration.setStatus`); not persisted.",
+  });
+
 export const PluginInfoSchema = z
   .object({
     name: z.string(),
@@ -104,6 +114,7 @@ export const PluginInfoSchema = z
     dependencies: z.array(z.string()),
     enabled: z.boolean(),
     error: PluginError.optional(),
+    health: PluginHealthSchema.optional(),
     loadMs: z.number().optional(),
     startMs: z.number().optional(),
     errorCount: z.number(),
@@ -225,6 +236,7 @@ export const IntegrationsSchema = z.object({
         status: z.enum(["enabled", "disabled", "error"]),
         error: z.object({ code: z.string().optional(), message: z.string() }).optional(),
         updatedAt: z.string(),
+        health: PluginHealthSchema.optional(),
       })
       .openapi("Integration"),
   ),

@@ -51,5 +51,7 @@ export interface AdminEnv {
     token: TokenInfo;
     /** The route pattern for logs, when not Hono's own (owner endpoints). */
     route: string;
+    /** The error code the request was answered with, for the audit line. */
+    errorCode: string;
   };
 }

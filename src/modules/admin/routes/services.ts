@@ -1,4 +1,5 @@
 /** Services: list (read) and the generic call (admin). */
+import { identityOf } from "../access-log.ts";
 import { json, secured } from "../openapi.ts";
 import { ServiceCallBody, ServiceNameParams, ServiceResultSchema, ServicesSchema } from "../schemas.ts";
 import type { AdminApp, RouteDeps } from "./deps.ts";
@@ -40,7 +41,12 @@ export function serviceRoutes(app: AdminApp, deps: RouteDeps): void {
     async (c) => {
       const { name } = c.req.valid("param");
       const params = c.req.valid("json");
-      const result = await services().call(name, params, { caller: API_CALLER });
+      const identity = identityOf(c);
+      const result = await services().call(
+        name,
+        params,
+        identity === undefined ? { caller: API_CALLER } : { caller: API_CALLER, identity },
+      );
       return c.json({ result: result ?? null }, 200);
     },
   );

@@ -29,11 +29,8 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
       responses: { 201: json(CreatedTokenSchema, "The token and its info") },
     }),
     async (c) => {
+      // The token store logs the creation (id, name, scopes), and the audit line who asked for it.
       const created = await tokens.create(c.req.valid("json"));
-      deps.log.info(
-        { tokenId: created.info.id, name: created.info.name, scopes: created.info.scopes },
-        "token created",
-      );
       return c.json(created, 201);
     },
   );
@@ -53,7 +50,6 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
       if (!(await tokens.revoke(id))) {
         throw new HearthError("AUTH_TOKEN_NOT_FOUND", `No token "${id}"`, { data: { id } });
       }
-      deps.log.info({ tokenId: id }, "token revoked");
       return c.body(null, 204);
     },
   );

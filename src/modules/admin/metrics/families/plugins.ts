@@ -12,6 +12,13 @@ export function pluginFamilies(): Families {
       "Current lifecycle state of each plugin; always 1.",
       m.plugins.map((p) => [{ plugin: p.name, state: p.state }, 1] as const),
     );
+    out.gauge(
+      "hearth_plugin_health",
+      "What each running plugin says of its health (ok, degraded, error); always 1.",
+      m.plugins
+        .filter((p) => p.state === "started")
+        .map((p) => [{ plugin: p.name, status: p.health?.status ?? "ok" }, 1] as const),
+    );
     for (const p of m.plugins) pluginErrors.feed(p.name, { plugin: p.name }, p.errorCount);
     out.counter(
       "hearth_plugin_errors_total",
