@@ -73,7 +73,7 @@ export async function bootRuntime(options: BootOptions = {}) {
     hookTimeoutMs: options.hookTimeoutMs ?? 1000,
   });
   await runtime.start();
-  const tokens = createTokenStore({ storage: runtime.kernel.storage });
+  const tokens = createTokenStore({ storage: runtime.kernel.storage, logger: log.logger });
   const app = createAdminApp({ kernel: runtime.kernel, logger: log.logger, tokens });
   const { token } = await tokens.create({ name: "it-admin", scopes: ["admin"] });
   const request = (path: string, init: RequestInit & { token?: string | null } = {}) => {

@@ -107,6 +107,30 @@ describe("reserved names", () => {
     expect(ready.checks.plugins.detail).toContain("tokens (invalid)");
   });
 
+  it("runs the README's module example: a mirrored namespace, a service and a route", async () => {
+    const devices = defineModule({
+      name: "devices",
+      required: true,
+      async register(ctx) {
+        await ctx.mirror.track("devices");
+        ctx.services.register("devices.list", async () => ctx.storage.query("devices", {}), {
+          owner: "devices",
+        });
+        ctx.http.register("devices", {
+          method: "GET",
+          path: "/",
+          service: "devices.list",
+          summary: "List devices",
+          scope: "read",
+        });
+      },
+    });
+    const b = await boot({ modules: [devices] });
+    await b.kernel.storage.set("devices", "lamp-1", { name: "Porch" });
+    expect(b.kernel.state.get("devices/lamp-1")).toEqual({ name: "Porch" });
+    expect(await b.json("/api/v1/devices")).toEqual([{ key: "lamp-1", value: { name: "Porch" } }]);
+  });
+
   it("lets a module serve under a name reserved for it, and nobody else", async () => {
     const echo = (owner: string, base: string) =>
       defineModule({

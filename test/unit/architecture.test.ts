@@ -6,6 +6,7 @@ import { describe, expect, it } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { ERROR_CODES } from "../../src/errors.ts";
+import { RESERVED_NAMES } from "../../src/kernel/names/index.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -88,5 +89,14 @@ describe("error catalogue in use", () => {
       });
     }
     expect(plain).toEqual([]);
+  });
+});
+
+describe("one list of reserved names", () => {
+  it("is the list the README gives plugin authors", () => {
+    const readme = readFileSync(join(import.meta.dir, "../../README.md"), "utf8");
+    const sentence = /not a reserved name: ([^(]+)\(/.exec(readme.replace(/\s+/g, " "))?.[1] ?? "";
+    const listed = [...sentence.matchAll(/`([a-z-]+)`/g)].map((m) => m[1]);
+    expect(listed).toEqual(Object.keys(RESERVED_NAMES).sort());
   });
 });

@@ -41,6 +41,15 @@ function hostileShape(root: unknown): { path: string; message: string } | undefi
   return undefined;
 }
 
+function getPath(source: Obj, path: string): unknown {
+  let at: unknown = source;
+  for (const key of path.split(".")) {
+    if (typeof at !== "object" || at === null) return undefined;
+    at = (at as Obj)[key];
+  }
+  return at;
+}
+
 function setPath(target: Obj, path: string, value: unknown): void {
   const parts = path.split(".");
   let cur = target;
@@ -154,12 +163,20 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 
   const file = findConfigFile(options, env, cwd);
   if (file !== undefined) {
-    const { value: fromFile, issues } = resolveReferences(readConfigFile(file), {
+    const {
+      value: fromFile,
+      issues,
+      resolved,
+    } = resolveReferences(readConfigFile(file), {
       env,
       baseDir: dirname(file),
       source: `file ${file}`,
     });
     if (issues.length > 0) throw invalidConfig(issues);
+    for (const v of ENV_VARS) {
+      const value = resolved.includes(v.path) ? getPath(fromFile, v.path) : undefined;
+      if (typeof value === "string") setPath(fromFile, v.path, convertEnv(value, v.kind));
+    }
     raw = deepMerge(raw, fromFile);
     for (const p of leafPaths(fromFile)) sources.set(p, `file ${file}`);
   }

@@ -6,9 +6,11 @@
  *                                 name is read from $CREDENTIALS_DIRECTORY (systemd LoadCredential=)
  *                                 when it is set, else next to the config file
  *
- * They are resolved when the config is loaded; the values are never part of an error message.
+ * They are resolved when the config is loaded; the values are never part of an error message. A
+ * reference yields a string; where a key of Hearth's own takes a number or a boolean, the string is
+ * converted as its HEARTH_* variable's would be.
  */
-import { readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import type { ConfigIssue, ConfigSource } from "./types.ts";
 
@@ -40,8 +42,12 @@ function referenceOf(v: Obj): ["$env" | "$file", unknown] | undefined {
  * Returns `root` with every reference replaced by the value it names, and the issues of the ones
  * that could not be resolved (a variable not set, a file not readable).
  */
-export function resolveReferences(root: Obj, ctx: ReferenceContext): { value: Obj; issues: ConfigIssue[] } {
+export function resolveReferences(
+  root: Obj,
+  ctx: ReferenceContext,
+): { value: Obj; issues: ConfigIssue[]; resolved: string[] } {
   const issues: ConfigIssue[] = [];
+  const resolved: string[] = [];
   const fail = (path: string, message: string) => issues.push({ path, message, source: ctx.source });
 
   const walk = (value: unknown, path: string): unknown => {
@@ -58,6 +64,7 @@ export function resolveReferences(root: Obj, ctx: ReferenceContext): { value: Ob
       fail(path, `${kind} takes a non-empty ${kind === "$env" ? "variable name" : "file name"}`);
       return value;
     }
+    resolved.push(path);
     return kind === "$env" ? fromEnv(name, path) : fromFile(name, path);
   };
 
@@ -74,12 +81,16 @@ export function resolveReferences(root: Obj, ctx: ReferenceContext): { value: Ob
     const credentials = ctx.env.CREDENTIALS_DIRECTORY?.split(":")[0];
     const file = isAbsolute(name) ? name : join(credentials || ctx.baseDir, name);
     try {
-      const buf = readFileSync(file);
-      if (buf.length > MAX_FILE_BYTES) {
+      const text = readCredential(file);
+      if (text === "not a file") {
+        fail(path, `${file} (named by $file) is not a regular file`);
+        return undefined;
+      }
+      if (text === "too large") {
         fail(path, `file ${file} (named by $file) is larger than ${MAX_FILE_BYTES} bytes`);
         return undefined;
       }
-      return buf.toString("utf8").replace(/\r?\n$/, "");
+      return text.replace(/\r?\n$/, "");
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? "error";
       fail(path, `cannot read file ${file} (named by $file): ${code}`);
@@ -87,5 +98,28 @@ export function resolveReferences(root: Obj, ctx: ReferenceContext): { value: Ob
     }
   };
 
-  return { value: walk(root, "") as Obj, issues };
+  return { value: walk(root, "") as Obj, issues, resolved };
+}
+
+/**
+ * The text of a credential file. Opened without blocking and checked on the descriptor (fstat), so a
+ * FIFO or a device named by mistake (or swapped in) cannot hang or flood the loader.
+ */
+function readCredential(file: string): string | "not a file" | "too large" {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) return "not a file";
+    // One byte more than allowed tells a file that is too large, also one that grew since.
+    const buf = Buffer.alloc(MAX_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_FILE_BYTES) return "too large";
+    }
+    return buf.subarray(0, length).toString("utf8");
+  } finally {
+    closeSync(fd);
+  }
 }

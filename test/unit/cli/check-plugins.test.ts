@@ -77,6 +77,49 @@ describe("hearth check", () => {
   });
 });
 
+describe("hearth check catches before anything is written", () => {
+  const config = (body: unknown) => {
+    const file = join(dir, "hearth.json");
+    writeFileSync(file, JSON.stringify(body));
+    return file;
+  };
+
+  it("a host that is no hostname or IP address", async () => {
+    const r = await cli("check", "--config", config({ dataDir: dataDir(), http: { host: "not a host" } }));
+    expect(r.code).toBe(EXIT.FAILURE);
+    expect(r.err).toContain("CONFIG_INVALID");
+    expect(r.err).toContain("http.host");
+    expect(readdirSync(dir)).toEqual(["hearth.json"]);
+  });
+
+  it("a data folder with a NUL byte, as a Hearth error and not a Node one", async () => {
+    const r = await cli("check", "--config", config({ dataDir: `${dataDir()}\u0000x` }));
+    expect(r.code).toBe(EXIT.FAILURE);
+    expect(r.err).toContain("CONFIG_INVALID");
+    expect(r.err).toContain("dataDir");
+    expect(readdirSync(dir)).toEqual(["hearth.json"]);
+  });
+
+  it("a plugin config slice its plugin's schema refuses, naming the plugin and the key", async () => {
+    const file = config({ dataDir: dataDir(), plugins: { demo: { config: { intervalMs: 5 } } } });
+    const r = await cli("check", "--config", file);
+    expect(r.code).toBe(EXIT.FAILURE);
+    expect(r.err).toMatch(/plugin demo: PLUGIN_CONFIG_INVALID: .*intervalMs/);
+    expect(readdirSync(dir)).toEqual(["hearth.json"]);
+  });
+
+  it("a config reference to a variable that is not set", async () => {
+    const file = config({
+      dataDir: dataDir(),
+      plugins: { demo: { config: { intervalMs: { $env: "NO_SUCH_VAR_X" } } } },
+    });
+    const r = await cli("check", "--config", file);
+    expect(r.code).toBe(EXIT.FAILURE);
+    expect(r.err).toContain("plugins.demo.config.intervalMs");
+    expect(r.err).toContain("NO_SUCH_VAR_X");
+  });
+});
+
 describe("hearth plugins", () => {
   it("lists built-in and external plugins with why any would be skipped", async () => {
     external("needy", { dependencies: ["absent"], isIntegration: true });

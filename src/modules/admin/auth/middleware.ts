@@ -101,13 +101,14 @@ export function createAuth(options: AuthOptions): Auth {
             : "Invalid or revoked token",
         );
       }
+      // Known before the scope check, so a refused attempt is audited under the token that made it.
+      c.set("token", info);
       if (!hasScope(info.scopes, scope)) {
         c.header("WWW-Authenticate", `${CHALLENGE}, error="insufficient_scope", scope="${scope}"`);
         throw new HearthError("AUTH_FORBIDDEN", `This needs the "${scope}" scope`, {
           data: { required: scope, granted: info.scopes },
         });
       }
-      c.set("token", info);
       await next();
     };
   }

@@ -1,7 +1,6 @@
 /** Health, readiness, metrics, runtime summary, modules and integrations. */
 
 import { z } from "@hono/zod-openapi";
-import { BUILTIN_SECRET_NAMESPACES } from "../../../kernel/config/index.ts";
 import type { HearthConfig } from "../../../kernel/config/types.ts";
 import { json, open, secured } from "../openapi.ts";
 import {
@@ -89,7 +88,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
           version: deps.version,
           phase: runtime.phase,
           uptimeMs: m.uptimeMs,
-          config: configSummary(deps.config),
+          config: configSummary(deps.config, kernel.mirror.secretNamespaces()),
         },
         200,
       );
@@ -121,9 +120,10 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
 
 /**
  * The configuration as the API shows it. Plugin config values may hold credentials (API keys,
- * network keys), so only whether each plugin is enabled goes out.
+ * network keys), so only whether each plugin is enabled goes out. `secretNamespaces` are those in
+ * force: the built-in ones, the configured ones and those declared by plugins in plugin.json.
  */
-export function configSummary(config: HearthConfig) {
+export function configSummary(config: HearthConfig, secretNamespaces: readonly string[]) {
   return {
     dataDir: config.dataDir,
     pluginsDir: config.pluginsDir,
@@ -132,7 +132,7 @@ export function configSummary(config: HearthConfig) {
     logLevel: config.logLevel,
     storage: {
       ...config.storage,
-      secretNamespaces: [...new Set([...BUILTIN_SECRET_NAMESPACES, ...config.storage.secretNamespaces])],
+      secretNamespaces: [...secretNamespaces].sort(),
     },
     plugins: Object.fromEntries(
       Object.entries(config.plugins).map(([name, entry]) => [name, { enabled: entry.enabled }]),

@@ -189,3 +189,80 @@ describe("loadConfig", () => {
     ]);
   });
 });
+
+describe("config references ($env, $file)", () => {
+  const SECRET = "hunter2-REFERENCE-MARKER";
+  const write = (body: unknown) => writeFileSync(join(dir, "hearth.json"), JSON.stringify(body));
+  const mqtt = (password: unknown) => ({ plugins: { mqtt: { config: { password } } } });
+  const errorOf = (fn: () => unknown): HearthError => {
+    try {
+      fn();
+    } catch (err) {
+      return err as HearthError;
+    }
+    throw new Error("expected loadConfig to throw");
+  };
+
+  it("takes a value from an environment variable", () => {
+    write(mqtt({ $env: "MQTT_PASSWORD" }));
+    const { config } = loadConfig({ env: { MQTT_PASSWORD: SECRET }, cwd: dir });
+    expect(config.plugins.mqtt?.config).toEqual({ password: SECRET });
+  });
+
+  it("takes a value from a file under $CREDENTIALS_DIRECTORY (systemd LoadCredential=), one newline dropped", () => {
+    const creds = mkdtempSync(join(tmpdir(), "hearth-creds-"));
+    try {
+      writeFileSync(join(creds, "mqtt-password"), `${SECRET}\n`);
+      write(mqtt({ $file: "mqtt-password" }));
+      const { config } = loadConfig({ env: { CREDENTIALS_DIRECTORY: creds }, cwd: dir });
+      expect(config.plugins.mqtt?.config).toEqual({ password: SECRET });
+    } finally {
+      rmSync(creds, { recursive: true, force: true });
+    }
+  });
+
+  it("reads a relative file next to the config file when $CREDENTIALS_DIRECTORY is not set", () => {
+    writeFileSync(join(dir, "key.txt"), SECRET);
+    write({ http: { port: { $env: "PORT_FROM_ENV" } }, ...mqtt({ $file: "key.txt" }) });
+    const { config } = loadConfig({ env: { PORT_FROM_ENV: "9000" }, cwd: dir });
+    expect(config.plugins.mqtt?.config).toEqual({ password: SECRET });
+    // A reference yields a string; a typed key still gets its type checked (and converted, as for HEARTH_*).
+    expect(config.http.port).toBe(9000);
+  });
+
+  it("fails with CONFIG_INVALID naming the path and the variable, never the value", () => {
+    write(mqtt({ $env: "MQTT_PASSWORD" }));
+    const err = errorOf(() => loadConfig({ env: {}, cwd: dir }));
+    expect(err.code).toBe("CONFIG_INVALID");
+    expect(err.message).toContain("plugins.mqtt.config.password");
+    expect(err.message).toContain("MQTT_PASSWORD");
+  });
+
+  it("fails on a missing file, a folder, a FIFO and an oversized file without hanging or quoting it", () => {
+    const fifo = join(dir, "fifo");
+    Bun.spawnSync(["mkfifo", fifo]);
+    writeFileSync(join(dir, "big"), `${SECRET}${"x".repeat(70 * 1024)}`);
+    for (const [name, says] of [
+      ["absent", "ENOENT"],
+      [".", "not a regular file"],
+      ["fifo", "not a regular file"],
+      ["big", "larger than 65536 bytes"],
+    ] as const) {
+      write(mqtt({ $file: name }));
+      const err = errorOf(() => loadConfig({ env: {}, cwd: dir }));
+      expect(err.code).toBe("CONFIG_INVALID");
+      expect(err.message).toContain("plugins.mqtt.config.password");
+      expect(err.message).toContain(says);
+      expect(err.message).not.toContain(SECRET);
+    }
+  });
+
+  it("treats an object with other keys beside $env as plain config, and refuses a bad reference", () => {
+    write(mqtt({ $env: "X", other: 1 }));
+    expect(loadConfig({ env: { X: "y" }, cwd: dir }).config.plugins.mqtt?.config).toEqual({
+      password: { $env: "X", other: 1 },
+    });
+    write(mqtt({ $env: 42 }));
+    expect(errorOf(() => loadConfig({ env: {}, cwd: dir })).message).toContain("$env takes a non-empty");
+  });
+});

@@ -234,3 +234,50 @@ describe("PluginManager.enable / disable", () => {
     expect(await kernel.services.call("counter.get")).toBe(1);
   });
 });
+
+describe("PluginManager.reload re-reads plugin.json", () => {
+  const manifestOf = (entry: string) => join(entry, "..", "plugin.json");
+
+  it("picks up a new version and a new dependency", async () => {
+    const { manager, entry } = await withCounter();
+    writePlugin(
+      join(entry, "..", ".."),
+      "helper",
+      { name: "helper", version: "1.0.0" },
+      { "index.ts": "export default {};" },
+    );
+    writeFileSync(manifestOf(entry), JSON.stringify({ name: "counter", version: "2.0.0" }));
+    await manager.reload("counter");
+    expect(manager.get("counter")).toMatchObject({ version: "2.0.0", state: "started" });
+    // A dependency on a plugin that is not there: it cannot start, and says why.
+    writeFileSync(
+      manifestOf(entry),
+      JSON.stringify({ name: "counter", version: "2.1.0", dependencies: ["absent"] }),
+    );
+    const info = await manager.reload("counter");
+    expect(info.state).not.toBe("started");
+    expect(info.error?.code).toBe("PLUGIN_DEPENDENCY_MISSING");
+    expect(manager.get("user").state).not.toBe("started");
+  });
+
+  it("fails the plugin on a manifest that is now invalid or renames it, and its dependents stay down", async () => {
+    const { manager, kernel, entry } = await withCounter();
+    writeFileSync(manifestOf(entry), "{ not json");
+    const info = await manager.reload("counter");
+    expect(info.state).toBe("failed");
+    expect(info.error?.code).toBe("PLUGIN_MANIFEST_INVALID");
+    expect(manager.get("user").state).not.toBe("started");
+    expect(await rejectionCode(kernel.services.call("counter.get"))).toBe("SERVICE_NOT_FOUND");
+
+    writeFileSync(manifestOf(entry), JSON.stringify({ name: "tally", version: "1.0.0" }));
+    const renamed = await manager.reload("counter");
+    expect(renamed.error?.code).toBe("PLUGIN_MANIFEST_INVALID");
+    expect(renamed.error?.message).toContain("renamed");
+
+    // Fixed: it comes back, and so does its dependent.
+    writeFileSync(manifestOf(entry), JSON.stringify({ name: "counter", version: "1.0.1" }));
+    expect((await manager.reload("counter")).state).toBe("started");
+    expect(manager.get("user").state).toBe("started");
+    expect(await kernel.services.call("counter.get")).toBe(1);
+  });
+});
