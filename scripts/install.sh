@@ -121,7 +121,7 @@ install_hearth() {
 {
   "http": { "host": "0.0.0.0", "port": 8420 },
   "logLevel": "info",
-  "plugins": {}
+  "plugins": { "demo": { "enabled": false } }
 }
 JSON
     chmod 0644 "$CONF_DIR/hearth.json"

@@ -248,6 +248,23 @@ export const ERROR_CODES = {
     description:
       "An endpoint with the same method and path is already registered (by the owner named in `data`).",
   },
+  DEVICE_UNAVAILABLE: {
+    httpStatus: 409,
+    retryable: true,
+    description:
+      "The device is unavailable (nothing heard within its timeout, or its plugin is not running): a command cannot reach it.",
+  },
+  DEVICE_FORBIDDEN: {
+    httpStatus: 403,
+    retryable: false,
+    description: "A plugin tried to report for, or forget, a device another plugin owns.",
+  },
+  DEVICE_COMMAND_TIMEOUT: {
+    httpStatus: 504,
+    retryable: true,
+    description:
+      "The device did not report a commanded change within devices.commandTimeoutMs; published in `device.command_failed` after the command was accepted.",
+  },
   RUNTIME_NOT_READY: {
     httpStatus: 503,
     retryable: true,

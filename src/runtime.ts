@@ -20,6 +20,7 @@ import type { PluginSource } from "./kernel/plugins/types.ts";
 import { openStorage } from "./kernel/storage/index.ts";
 import { withTimeout } from "./kernel/util/index.ts";
 import { createAdminModule } from "./modules/admin/index.ts";
+import { createDevicesModule } from "./modules/devices/index.ts";
 import { createLoggerModule } from "./modules/logger/index.ts";
 import { acquirePidFile } from "./platform/pidfile.ts";
 import type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
@@ -168,6 +169,7 @@ export class CoreRuntime {
       this.#c = parts;
       const { modules } = parts;
       modules.add(createLoggerModule());
+      modules.add(createDevicesModule());
       if (this.#options.http !== false) modules.add(createAdminModule());
       for (const m of this.#options.modules ?? []) modules.add(m);
       await modules.registerAll(this.#moduleContext(parts));

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { messages, readUntil } from "../unit/modules/admin/sse-reader.ts";
 import { hearthBinary, type Running, startHearth, tempDir } from "./harness.ts";
 
 let bin: string;
@@ -73,22 +74,44 @@ describe("the compiled binary's admin API", () => {
       const first = await startHearth(bin, { args: ["--data-dir", dir] });
       const tok = readFileSync(join(dir, "admin.token"), "utf8").trim();
       const headers = { Authorization: `Bearer ${tok}`, "Content-Type": "application/json" };
-      const call = await fetch(first.url("/api/v1/services/demo.set_lamp/call"), {
+      // Command the demo light over HTTP; the demo answers at once and reports the change a moment later.
+      const stream = await fetch(first.url("/api/v1/events/stream?pattern=device.*"), { headers });
+      const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+      const call = await fetch(first.url("/api/v1/devices/demo-light/command"), {
         method: "POST",
         headers,
-        body: JSON.stringify({ on: true }),
+        body: JSON.stringify({ on_off: true, brightness: 40 }),
       });
       expect(call.status).toBe(200);
-      expect(await call.json()).toEqual({ result: { on: true } });
+      const ack = (await call.json()) as { state: { desired: Record<string, unknown>; pending: string[] } };
+      expect(ack.state.desired).toMatchObject({ on_off: true, brightness: 40 });
+      expect(ack.state.pending).toEqual(["brightness", "on_off"]);
+      const text = await readUntil(reader, (t) => t.includes("event: device.state_changed"));
+      const change = messages(text).find((m) => m.event === "device.state_changed");
+      expect(JSON.parse(change?.data ?? "{}").payload).toMatchObject({
+        id: "demo-light",
+        changed: ["on_off", "brightness"],
+        source: "command",
+      });
+      await reader.cancel();
+      const light = (await (await fetch(first.url("/api/v1/devices/demo-light"), { headers })).json()) as {
+        state: { reported: Record<string, unknown>; pending: string[] };
+      };
+      expect(light.state.reported).toMatchObject({ on_off: true, brightness: 40 });
+      expect(light.state.pending).toEqual([]);
       first.proc.kill("SIGTERM");
       expect(await first.exited).toBe(0);
 
       const second = await startHearth(bin, { args: ["--data-dir", dir] });
       // No second bootstrap token: the first one is still the key.
       expect(readFileSync(join(dir, "admin.token"), "utf8").trim()).toBe(tok);
-      const lamp = await fetch(second.url("/api/v1/state/demo/lamp"), { headers });
-      expect(lamp.status).toBe(200);
-      expect(JSON.stringify(await lamp.json())).toContain('"on":true');
+      const again = await fetch(second.url("/api/v1/devices/demo-light"), { headers });
+      expect(again.status).toBe(200);
+      const restored = (await again.json()) as {
+        state: { reported: Record<string, unknown>; pending: string[] };
+      };
+      expect(restored.state.reported).toMatchObject({ on_off: true, brightness: 40 });
+      expect(restored.state.pending).toEqual([]);
       second.proc.kill("SIGTERM");
       expect(await second.exited).toBe(0);
     } finally {

@@ -108,27 +108,27 @@ describe("reserved names", () => {
   });
 
   it("runs the README's module example: a mirrored namespace, a service and a route", async () => {
-    const devices = defineModule({
-      name: "devices",
+    const presence = defineModule({
+      name: "presence",
       required: true,
       async register(ctx) {
-        await ctx.mirror.track("devices");
-        ctx.services.register("devices.list", async () => ctx.storage.query("devices", {}), {
-          owner: "devices",
+        await ctx.mirror.track("presence");
+        ctx.services.register("presence.list", async () => ctx.storage.query("presence", {}), {
+          owner: "presence",
         });
-        ctx.http.register("devices", {
+        ctx.http.register("presence", {
           method: "GET",
           path: "/",
-          service: "devices.list",
-          summary: "List devices",
+          service: "presence.list",
+          summary: "Who is home",
           scope: "read",
         });
       },
     });
-    const b = await boot({ modules: [devices] });
-    await b.kernel.storage.set("devices", "lamp-1", { name: "Porch" });
-    expect(b.kernel.state.get("devices/lamp-1")).toEqual({ name: "Porch" });
-    expect(await b.json("/api/v1/devices")).toEqual([{ key: "lamp-1", value: { name: "Porch" } }]);
+    const b = await boot({ modules: [presence] });
+    await b.kernel.storage.set("presence", "ann", { home: true });
+    expect(b.kernel.state.get("presence/ann")).toEqual({ home: true });
+    expect(await b.json("/api/v1/presence")).toEqual([{ key: "ann", value: { home: true } }]);
   });
 
   it("lets a module serve under a name reserved for it, and nobody else", async () => {
@@ -150,15 +150,15 @@ describe("reserved names", () => {
         },
       });
     const b = await boot({
-      modules: [echo("devices", "areas"), echo("weather", "areas"), echo("sky", "moon")],
+      modules: [echo("presence", "people"), echo("weather", "people"), echo("sky", "moon")],
     });
-    expect(await b.json("/api/v1/areas/echo?x=1")).toEqual({ echo: "1" });
+    expect(await b.json("/api/v1/people/echo?x=1")).toEqual({ echo: "1" });
     const modules: Json = await b.json("/api/v1/modules");
     const failed = Object.fromEntries(
       modules.modules.filter((m: Json) => m.state === "failed").map((m: Json) => [m.name, m.error.message]),
     );
     expect(failed.weather).toContain(
-      '"weather" may not serve routes under /api/v1/areas: that name is reserved for devices',
+      '"weather" may not serve routes under /api/v1/people: that name is reserved for presence',
     );
     expect(failed.sky).toContain(
       '"sky" may not serve routes under /api/v1/moon: an owner serves only under its own name',

@@ -157,7 +157,12 @@ describe("a plugin that hangs in a lifecycle hook", () => {
     const result = await stopRun(run);
     expect(result.timedOut).toBe(true);
     // The canary stops last, queued behind the culprit, and the modules after it: none had finished.
-    expect(result.hung).toEqual(["plugin canary", "plugin fault-hang-onstop", "module logger"]);
+    expect(result.hung).toEqual([
+      "plugin canary",
+      "plugin fault-hang-onstop",
+      "module logger",
+      "module devices",
+    ]);
     expect(run.runtime.phase).toBe("stopped");
     const line = run.log?.lines.find((l) => String(l.msg).startsWith("shutdown exceeded"));
     expect(line?.hung).toContain("plugin fault-hang-onstop");

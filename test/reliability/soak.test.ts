@@ -75,8 +75,9 @@ function steps(): Step[] {
   return [
     ["health", () => fetch(soak.url("/health")), [200]],
     ["state keys", () => get("/api/v1/state?pattern=probe/load/*"), [200]],
-    ["state value", () => get("/api/v1/state/demo/lamp"), [200]],
-    ["service call", (i) => post("/api/v1/services/demo.set_lamp/call", { on: i % 2 === 0 }), [200]],
+    ["state value", () => get("/api/v1/state/devices/demo-light"), [200]],
+    ["service call", () => post("/api/v1/services/demo.ping/call", {}), [200]],
+    ["device command", (i) => post("/api/v1/devices/demo-light/command", { on_off: i % 2 === 0 }), [200]],
     [
       "put item",
       (i) => post(`/api/v1/probe/items/h${i % 100}?ttlMs=50`, { n: i % 1000, label: "soak" }),

@@ -56,6 +56,15 @@ export const configSchema = z.strictObject({
       .max(64 * 1024 * 1024),
     secretNamespaces: z.array(z.string().regex(NAMESPACE, "a namespace of [A-Za-z0-9_.-], 1-64 chars")),
   }),
+  devices: z.strictObject({
+    /** How long a command waits for the device to report the change before it is failed as a timeout. */
+    commandTimeoutMs: z.int().min(100).max(600_000),
+    /** A device that reports nothing for this long is unavailable (mains-powered / battery defaults). */
+    availableTimeoutMs: z.strictObject({
+      mains: z.int().min(1000).max(2_147_483_647),
+      battery: z.int().min(1000).max(2_147_483_647),
+    }),
+  }),
   plugins: z.record(
     z.string().regex(NAME, `a plugin name: ${NAME_RULE}`),
     z.strictObject({
@@ -80,6 +89,7 @@ export const DEFAULTS = {
   eventHandlerTimeoutMs: 30_000,
   logLevel: "info",
   storage: { durable: false, flushIntervalMs: 5000, maxValueBytes: 1024 * 1024, secretNamespaces: [] },
+  devices: { commandTimeoutMs: 10_000, availableTimeoutMs: { mains: 600_000, battery: 90_000_000 } },
   plugins: {},
 } as const;
 

@@ -31,6 +31,12 @@ export interface HearthConfig {
     /** Never mirrored into state, never shown by the API. `auth` and `secrets` are always included. */
     secretNamespaces: string[];
   };
+  devices: {
+    /** How long a command waits for the device's report of the change. */
+    commandTimeoutMs: number;
+    /** Silence after which a device is unavailable: mains-powered, battery-powered. */
+    availableTimeoutMs: { mains: number; battery: number };
+  };
   plugins: Record<string, PluginConfigEntry>;
 }
 

@@ -65,7 +65,9 @@ export const RESERVED_NAMES: Readonly<Record<string, string>> = Object.freeze({
   // The domain modules and the route segments they serve.
   logger: "logger",
   devices: "devices",
+  device: "devices",
   areas: "devices",
+  area: "devices",
   automation: "automation",
   automations: "automation",
   presence: "presence",

@@ -3,6 +3,7 @@ import { ERROR_CODES, type ErrorCode, errorMessage, HearthError, isHearthError }
 import type { PluginContext, PluginErrors, PluginStatus } from "../../sdk/types.ts";
 import type { Unsubscribe } from "../bus/types.ts";
 import type { Logger } from "../log/types.ts";
+import { reservedBy } from "../names/index.ts";
 import type { Unwatch } from "../state/types.ts";
 import { type ScopeErrorSource, ScopeLife } from "./scope-life.ts";
 import { scopedTasks } from "./scope-tasks.ts";
@@ -200,6 +201,15 @@ function scopedEvents(
     life.live();
     if (typeof type === "string" && type.startsWith("$")) {
       throw life.forbidden(`may not publish kernel event "${type}" ($-prefixed types are reserved)`, {
+        type,
+      });
+    }
+    // `device.state_changed` and the like are the domain modules' word: a plugin reports through
+    // their services, it never speaks for them on the bus.
+    const domain = typeof type === "string" ? type.split(".")[0] : undefined;
+    const holder = domain === undefined ? undefined : reservedBy(domain);
+    if (holder !== undefined && holder !== life.plugin) {
+      throw life.forbidden(`may not publish "${type}": events of "${domain}" are published by ${holder}`, {
         type,
       });
     }

@@ -184,7 +184,7 @@ export const StateKeyParams = z.object({
     .openapi({
       param: { name: "key", in: "path" },
       description: "The state key; may contain `/` (written as is, or as `%2F`).",
-      example: "demo/lamp",
+      example: "devices/demo-light",
     }),
 });
 

@@ -78,6 +78,7 @@ export async function readEverything(
   const { namespaces } = await json<{ namespaces: Phase["namespaces"] }>("/api/v1/storage");
   const { keys: stateKeys } = await json<{ keys: string[] }>("/api/v1/state?pattern=**", "state");
   const { tokens } = await json<{ tokens: { id: string }[] }>("/api/v1/tokens");
+  const devices = (await json<{ devices: { id: string }[] }>("/api/v1/devices")).devices.map((d) => d.id);
   const tokenIds = [...tokens.map((t) => t.id), ...known.revokedIds];
   const stateValues = [...new Set([...stateKeys, ...HIDDEN_KEYS])];
   const values = (template: string, param: string): string[] => {
@@ -88,6 +89,7 @@ export async function readEverything(
     if (/^\/api\/v1\/(vault|keyring)\/secrets\/\{key\}$/.test(template)) return ["wifi", "api", "svc"];
     if (/^\/api\/v1\/(vault|keyring)\/notes\/\{key\}$/.test(template)) return ["n1"];
     if (template === "/api/v1/probe/items/{id}") return ["p1"];
+    if (template === "/api/v1/devices/{id}") return devices;
     throw new Error(`no values for {${param}} of GET ${template}: teach the secrets suite about it`);
   };
   const templates: string[] = [];
