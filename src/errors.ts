@@ -350,6 +350,39 @@ export const ERROR_CODES = {
     retryable: true,
     description: "Mirroring a storage write into the state engine failed; the storage write was undone.",
   },
+  GPIO_UNAVAILABLE: {
+    httpStatus: 503,
+    retryable: false,
+    description:
+      "No GPIO driver can run here: `auto` found neither /dev/gpiochip0 nor /sys/class/gpio (or the chosen driver's files are missing).",
+  },
+  GPIO_CHIP_NOT_FOUND: {
+    httpStatus: 404,
+    retryable: false,
+    description: "No GPIO chip matches that name, number or label; `data.chips` lists the ones found.",
+  },
+  GPIO_INVALID_LINE: {
+    httpStatus: 400,
+    retryable: false,
+    description:
+      "The line offset is outside the chip, or the header pin is not a GPIO (power, ground, out of range).",
+  },
+  GPIO_LINE_BUSY: {
+    httpStatus: 409,
+    retryable: true,
+    description: "The GPIO line is already held (by this process or, for gpiochip, by another consumer).",
+  },
+  GPIO_LINE_CLOSED: {
+    httpStatus: 409,
+    retryable: false,
+    description: "A GPIO line handle was used after close(); open the line again.",
+  },
+  GPIO_IO_FAILED: {
+    httpStatus: 500,
+    retryable: true,
+    description:
+      "A GPIO read, write, ioctl or sysfs file operation failed; `data` has the operation and errno (EACCES: add the user to group `gpio`).",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
