@@ -167,9 +167,9 @@ export function serialPortContract(driver: string, open: Open): void {
 
     it("rejects a pending read with canceled: true on close", async () => {
       const a = await openPort(pair.a);
-      const pending = a.read();
+      const pending = hearthRejection(a.read(), "SERIAL_PORT_CLOSED");
       await a.close();
-      const err = await hearthRejection(pending, "SERIAL_PORT_CLOSED");
+      const err = await pending;
       expect((err as unknown as { canceled: boolean }).canceled).toBe(true);
       expect(await a.closed).toEqual({ disconnected: false });
     });
@@ -177,12 +177,12 @@ export function serialPortContract(driver: string, open: Open): void {
     it("rejects a write stuck on a full buffer with canceled: true on close", async () => {
       const a = await openPort(pair.a);
       await openPort(pair.b); // held open, never read: the pty buffers fill up
-      const pending = a.write(new Uint8Array(4 * 1024 * 1024));
-      const drain = a.drain();
+      const pending = [a.write(new Uint8Array(4 * 1024 * 1024)), a.drain()].map((p) =>
+        hearthRejection(p, "SERIAL_PORT_CLOSED"),
+      );
       await Bun.sleep(50);
       await a.close();
-      for (const p of [pending, drain]) {
-        const err = await hearthRejection(p, "SERIAL_PORT_CLOSED");
+      for (const err of await Promise.all(pending)) {
         expect((err as unknown as { canceled: boolean }).canceled).toBe(true);
       }
     });
@@ -253,9 +253,9 @@ export function serialPortContract(driver: string, open: Open): void {
       const a = await openPort(pair.a);
       const events: unknown[] = [];
       a.on("close", (payload) => events.push(payload));
-      const pending = a.read();
+      const pending = hearthRejection(a.read(), "SERIAL_DISCONNECTED");
       await pair.unplug();
-      const err = await hearthRejection(pending, "SERIAL_DISCONNECTED");
+      const err = await pending;
       expect((err as unknown as { canceled: boolean }).canceled).toBe(false);
       expect(await a.closed).toEqual({ disconnected: true, code: "EOF" });
       expect(events).toEqual([{ disconnected: true, code: "EOF" }]);
