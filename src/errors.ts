@@ -383,6 +383,57 @@ export const ERROR_CODES = {
     description:
       "A GPIO read, write, ioctl or sysfs file operation failed; `data` has the operation and errno (EACCES: add the user to group `gpio`).",
   },
+  SERIAL_CONFIG_INVALID: {
+    httpStatus: 400,
+    retryable: false,
+    description:
+      "Serial open options are invalid (unknown baud rate, data bits, parity or stop bits); `data.issues` has the paths.",
+  },
+  SERIAL_PORT_NOT_FOUND: {
+    httpStatus: 404,
+    retryable: true,
+    description: "The serial device path does not exist (unplugged, or a wrong path; see `hearth ports`).",
+  },
+  SERIAL_ACCESS_DENIED: {
+    httpStatus: 403,
+    retryable: true,
+    description:
+      "The process may not open the serial device (add the user to the `dialout` group); retried because udev sets permissions just after a replug.",
+  },
+  SERIAL_PORT_BUSY: {
+    httpStatus: 409,
+    retryable: true,
+    description: "Another process or port object holds the serial device exclusively.",
+  },
+  SERIAL_OPEN_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description:
+      "The serial device could not be opened or configured (not a terminal, no libc.so.6, the driver refused the settings); `data.errno` says why.",
+  },
+  SERIAL_PORT_CLOSED: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      "The serial port was closed before or while the operation ran; such errors carry `canceled: true`.",
+  },
+  SERIAL_DISCONNECTED: {
+    httpStatus: 503,
+    retryable: true,
+    description:
+      "The serial device went away (unplugged, EIO/ENODEV or end of file); the port closed itself. Reopen when the path returns.",
+  },
+  SERIAL_UNSUPPORTED: {
+    httpStatus: 501,
+    retryable: false,
+    description:
+      "The serial device does not support this operation (modem lines or break on a pseudo-terminal).",
+  },
+  SERIAL_IO_FAILED: {
+    httpStatus: 500,
+    retryable: false,
+    description: "A read, write, drain or flush on an open serial port failed; `data.errno` says why.",
+  },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
