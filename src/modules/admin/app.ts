@@ -86,6 +86,10 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
       }),
     );
   }
+  // 401 before anything else under /api/v1: without valid credentials no path is told apart from
+  // another (no 404 that maps plugin endpoints, no 413 before the caller is known). CORS preflights
+  // are answered above; the public routes (`/health`, `/openapi.json`) live outside the prefix.
+  app.use(`${API_PREFIX}/*`, auth.authenticate());
   app.use(
     "*",
     bodyLimit({
