@@ -248,6 +248,12 @@ export const ERROR_CODES = {
     description:
       "An endpoint with the same method and path is already registered (by the owner named in `data`).",
   },
+  HTTP_TOO_MANY_STREAMS: {
+    httpStatus: 429,
+    retryable: true,
+    description:
+      "As many event streams are open as `http.maxEventStreams` (in all) or `http.maxEventStreamsPerToken` allow; close one or retry after Retry-After.",
+  },
   RUNTIME_NOT_READY: {
     httpStatus: 503,
     retryable: true,

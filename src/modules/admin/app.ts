@@ -24,6 +24,7 @@ import { stateRoutes } from "./routes/state.ts";
 import { storageRoutes } from "./routes/storage.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { createStreamSlots } from "./stream-slots.ts";
 import type { AdminAppOptions, AdminEnv } from "./types.ts";
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -50,9 +51,18 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
       windowMs: config.http.authWindowMs,
       logger: options.logger,
     });
+  const streams = createStreamSlots({
+    max: config.http.maxEventStreams,
+    maxPerToken: config.http.maxEventStreamsPerToken,
+  });
   const metrics =
     options.metrics ??
-    createMetrics({ getMetrics: () => kernel.runtime.metrics(), version, dataDir: config.dataDir });
+    createMetrics({
+      getMetrics: () => kernel.runtime.metrics(),
+      version,
+      dataDir: config.dataDir,
+      streams: () => streams.figures(),
+    });
   const deps: RouteDeps = {
     kernel,
     config,
@@ -62,6 +72,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     version,
     log,
     sseHeartbeatMs: options.sseHeartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    streams,
   };
 
   const app: AdminApp = new OpenAPIHono<AdminEnv>({
