@@ -291,6 +291,12 @@ export const ERROR_CODES = {
     retryable: true,
     description: "Too many failed authentications from this address; wait for Retry-After seconds.",
   },
+  AUTH_TOKEN_LIMIT: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      "As many tokens exist as `http.maxTokens` allows; revoke unused ones (or raise the limit) first.",
+  },
   AUTH_TOKEN_NOT_FOUND: {
     httpStatus: 404,
     retryable: false,

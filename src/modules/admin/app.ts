@@ -41,7 +41,9 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   const { config } = kernel;
   const log = (options.logger ?? silentLogger()).child({ component: "http" });
   const version = options.version ?? versionInfo();
-  const tokens = options.tokens ?? createTokenStore({ storage: kernel.storage, logger: options.logger });
+  const tokens =
+    options.tokens ??
+    createTokenStore({ storage: kernel.storage, logger: options.logger, maxTokens: config.http.maxTokens });
   const auth =
     options.auth ??
     createAuth({
