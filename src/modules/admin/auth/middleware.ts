@@ -100,7 +100,7 @@ export function createAuth(options: AuthOptions): Auth {
     if (limiter.fail(address)) {
       log.warn(
         { address, windowMs: options.windowMs },
-        "client address throttled after repeated failed authentications",
+        "client blocked after repeated failed authentications",
       );
     } else {
       log.debug({ address, malformed: token === undefined }, "authentication failed");
