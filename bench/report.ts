@@ -22,6 +22,8 @@ const ABOUT: Record<string, string> = {
   storage: "Storage against raw `bun:sqlite` prepared statements with the same pragmas and schema.",
   state: "StateEngine against a plain `Map`.",
   http: "Admin API requests/s on loopback (`GET /health`, an authenticated `GET /api/v1/state/{key}`) against a bare Hono route served by `Bun.serve` in the same process and run.",
+  tokens:
+    "Creating (and revoking) an API token in a store holding N tokens, against the same operation on an empty store.",
   startup:
     "The compiled `hearth run` from exec to its first `/health` 200, and its peak RSS, against a compiled bare `Bun.serve` binary.",
 };
@@ -64,6 +66,15 @@ const NOTES: Record<string, string> = {
     "under qemu-user emulation on this x64 VM (cortex-a72, a Pi 4 class CPU): absolute times say",
     "nothing about a real Pi; the ratio to the bare server emulated the same way is what counts.",
     "Binaries are ~110 MiB because each embeds the Bun runtime; never `strip` them.",
+  ].join(" "),
+  tokens: [
+    "Creation used to read every token to pick a free id (417 creations/s fresh, 67/s at 4,224",
+    "tokens); it now checks a count document and an id index, and revoke finds a token through its id,",
+    "so each operation is a handful of point reads and writes. The step from the empty store is SQLite's",
+    "B-tree growing a level or two (the averages are noisy on this shared VM; the medians are flat from",
+    "100 tokens on, 100 to 10,000), while the old full read alone was about 50× the whole new operation",
+    "at 4,224 tokens and grows with every token. A page of the list reads one page of the",
+    "creation-order index, whatever the total.",
   ].join(" "),
   storage: [
     "The storage layer (validation, transaction lock, JSON) costs within a few percent of raw",

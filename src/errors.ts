@@ -265,6 +265,12 @@ export const ERROR_CODES = {
     description:
       "The device did not report a commanded change within devices.commandTimeoutMs; published in `device.command_failed` after the command was accepted.",
   },
+  HTTP_TOO_MANY_STREAMS: {
+    httpStatus: 429,
+    retryable: true,
+    description:
+      "As many event streams are open as `http.maxEventStreams` (in all) or `http.maxEventStreamsPerToken` allow; close one or retry after Retry-After.",
+  },
   RUNTIME_NOT_READY: {
     httpStatus: 503,
     retryable: true,
@@ -301,6 +307,12 @@ export const ERROR_CODES = {
     httpStatus: 429,
     retryable: true,
     description: "Too many failed authentications from this address; wait for Retry-After seconds.",
+  },
+  AUTH_TOKEN_LIMIT: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      "As many tokens exist as `http.maxTokens` allows; revoke unused ones (or raise the limit) first.",
   },
   AUTH_TOKEN_NOT_FOUND: {
     httpStatus: 404,

@@ -108,7 +108,7 @@ export const tokenCommand: Command = {
     // synchronous=FULL: a token printed to the user must survive a power cut right after.
     const storage = await openStorage({ path, durable: true, maxValueBytes: config.storage.maxValueBytes });
     try {
-      const store = createTokenStore({ storage });
+      const store = createTokenStore({ storage, maxTokens: config.http.maxTokens });
       if (action === "create") return await create(store, values, io);
       if (action === "list") {
         const tokens = await store.list();

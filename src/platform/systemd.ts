@@ -80,7 +80,8 @@ export async function sdNotify(state: string, env: NodeJS.ProcessEnv = process.e
       c.close(fd);
     }
   }
-  // No libc (a musl system): the systemd-notify tool does the same (needs NotifyAccess=all).
+  // No libc (a musl build of Bun, which Hearth does not ship): the systemd-notify tool does the same,
+  // but as a child process, so only under NotifyAccess=all (the shipped unit says main).
   try {
     const proc = Bun.spawn(["systemd-notify", `--pid=${process.pid}`, ...state.split("\n")], {
       env: { ...env },

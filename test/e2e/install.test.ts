@@ -75,6 +75,38 @@ describe("scripts/install.sh (dry run under a root folder)", () => {
     },
   );
 
+  it.skipIf(!HAVE_SYSTEMD_ANALYZE)(
+    "installs a unit that systemd-analyze security rates at an exposure of 1.5 or lower",
+    () => {
+      const unit = readFileSync(join(root, "etc/systemd/system/hearth.service"), "utf8");
+      for (const line of [
+        "NotifyAccess=main",
+        "SystemCallFilter=@system-service",
+        "SystemCallArchitectures=native",
+        "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
+        "SupplementaryGroups=dialout gpio",
+        "DeviceAllow=char-ttyUSB rw",
+        "DeviceAllow=char-gpiochip rw",
+      ]) {
+        expect(unit.split("\n")).toContain(line);
+      }
+      const dir = mkdtempSync(join(tmpdir(), "hearth-unit-"));
+      writeFileSync(
+        join(dir, "hearth.service"),
+        unit.replace("ExecStart=/usr/local/bin/hearth", "ExecStart=/bin/true"),
+      );
+      const r = Bun.spawnSync(
+        ["systemd-analyze", "security", "--offline=yes", "--no-pager", join(dir, "hearth.service")],
+        { stdout: "pipe", stderr: "pipe", env: { ...process.env, SYSTEMD_COLORS: "0" } },
+      );
+      rmSync(dir, { recursive: true, force: true });
+      const text = `${r.stdout}${r.stderr}`;
+      const score = /Overall exposure level for hearth\.service: (\d+\.\d)/.exec(text)?.[1];
+      expect(score).toBeDefined();
+      expect(Number(score)).toBeLessThanOrEqual(1.5);
+    },
+  );
+
   it("refuses a binary whose SHA256SUMS entry does not match", () => {
     const dir = mkdtempSync(join(tmpdir(), "hearth-sums-"));
     const copy = join(dir, "hearth-linux-x64");

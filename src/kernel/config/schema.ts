@@ -42,6 +42,12 @@ export const configSchema = z.strictObject({
     /** Failed authentications per client address within `authWindowMs` before 429. */
     authMaxFailures: z.int().min(1).max(10_000),
     authWindowMs: z.int().min(1000).max(86_400_000),
+    /** Open event streams (SSE) in all; one more gets 429. Each holds a socket and a bus subscription. */
+    maxEventStreams: z.int().min(1).max(10_000),
+    /** Open event streams per token; one more gets 429. */
+    maxEventStreamsPerToken: z.int().min(1).max(10_000),
+    /** API tokens that may exist at once; creating one more is refused (409 AUTH_TOKEN_LIMIT). */
+    maxTokens: z.int().min(1).max(1_000_000),
   }),
   shutdownTimeoutMs: z.int().min(100).max(600_000),
   /** How long the bus waits for one event handler run before reporting it failed and moving on. */
@@ -84,6 +90,9 @@ export const DEFAULTS = {
     corsOrigins: [],
     authMaxFailures: 10,
     authWindowMs: 60_000,
+    maxEventStreams: 64,
+    maxEventStreamsPerToken: 16,
+    maxTokens: 1000,
   },
   shutdownTimeoutMs: 10_000,
   eventHandlerTimeoutMs: 30_000,

@@ -18,6 +18,12 @@ export interface HearthConfig {
     corsOrigins: string[];
     authMaxFailures: number;
     authWindowMs: number;
+    /** Open event streams (SSE) in all before 429. */
+    maxEventStreams: number;
+    /** Open event streams per token before 429. */
+    maxEventStreamsPerToken: number;
+    /** API tokens that may exist at once. */
+    maxTokens: number;
   };
   shutdownTimeoutMs: number;
   /** How long the bus waits for one event handler run before reporting it failed and moving on. */

@@ -2,7 +2,7 @@ import { errorMessage, HearthError } from "../../errors.ts";
 import type { Logger } from "../log/index.ts";
 import type { Backend } from "./backend.ts";
 import { PendingWrites } from "./pending.ts";
-import { matchesWhere, normalizeQuery } from "./query.ts";
+import { isAfter, matchesWhere, normalizeQuery } from "./query.ts";
 import { Scopes } from "./scopes.ts";
 import type { PendingUndo, Scope } from "./tx-lock.ts";
 import type {
@@ -316,7 +316,9 @@ export class StorageEngine implements Storage {
     const query = normalizeQuery(options);
     return this.#exec(explicit, () => {
       this.#counters.reads++;
-      const pending = this.#pending.entries(namespace, query.prefix);
+      const pending = this.#pending
+        .entries(namespace, query.prefix)
+        .filter(([key]) => isAfter(key, query.after));
       if (pending.length === 0) {
         return this.#backend
           .query(namespace, query, query.limit)

@@ -4,7 +4,7 @@ import { type Logger, silentLogger } from "../log/index.ts";
 import type { Backend } from "./backend.ts";
 import { DEFAULT_FLUSH_INTERVAL_MS, StorageEngine } from "./engine.ts";
 import { EMBEDDED_MIGRATIONS } from "./migrations.ts";
-import { matchesWhere, type NormalizedQuery, startsWith } from "./query.ts";
+import { isAfter, matchesWhere, type NormalizedQuery, startsWith } from "./query.ts";
 import type { Storage } from "./types.ts";
 import { checkPositive, DEFAULT_MAX_VALUE_BYTES } from "./validate.ts";
 
@@ -86,6 +86,7 @@ class MemoryBackend implements Backend {
     const out: { key: string; json: string }[] = [];
     for (const key of this.keys(namespace, query.prefix)) {
       if (limit !== undefined && out.length >= limit) break;
+      if (!isAfter(key, query.after)) continue;
       const json = this.get(namespace, key) as string;
       if (matchesWhere(JSON.parse(json), query.where)) out.push({ key, json });
     }

@@ -18,11 +18,13 @@ export interface NormalizedQuery {
   prefix: string | undefined;
   where: Condition[];
   limit: number | undefined;
+  /** Only keys strictly greater than this. */
+  after: string | undefined;
 }
 
 /** Validates query options; paths are checked against a strict pattern and always bound, never spliced. */
 export function normalizeQuery(options: QueryOptions | undefined): NormalizedQuery {
-  if (options === undefined) return { prefix: undefined, where: [], limit: undefined };
+  if (options === undefined) return { prefix: undefined, where: [], limit: undefined, after: undefined };
   if (options === null || typeof options !== "object") {
     throw new HearthError("INVALID_ARGUMENT", "Query options must be an object");
   }
@@ -57,7 +59,8 @@ export function normalizeQuery(options: QueryOptions | undefined): NormalizedQue
   if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
     throw new HearthError("INVALID_ARGUMENT", "Query `limit` must be a non-negative integer");
   }
-  return { prefix, where, limit };
+  const after = checkPrefix(options.after);
+  return { prefix, where, limit, after };
 }
 
 function isScalar(value: unknown): value is JsonPrimitive {
@@ -95,4 +98,9 @@ export function matchesWhere(doc: JsonValue, where: readonly Condition[]): boole
 
 export function startsWith(key: string, prefix: string | undefined): boolean {
   return prefix === undefined || key.startsWith(prefix);
+}
+
+/** The JavaScript twin of the SQL `key > ?` (keys are ASCII, so code-unit order is SQLite's). */
+export function isAfter(key: string, after: string | undefined): boolean {
+  return after === undefined || key > after;
 }

@@ -87,6 +87,10 @@ export class SqliteBackend implements Backend {
       shape += "p";
       params.push(...range(query.prefix));
     }
+    if (query.after !== undefined) {
+      shape += "a";
+      params.push(query.after);
+    }
     for (const cond of query.where) shape += conditionShape(cond, params);
     if (limit !== undefined) {
       shape += "l";
@@ -173,6 +177,7 @@ export class SqliteBackend implements Backend {
 // JSON text of an object for an object, which could equal a caller's string.
 const SQL_PARTS = {
   p: " AND key >= ? AND key < ?",
+  a: " AND key > ?",
   s: " AND json_type(value, ?) = 'text' AND json_extract(value, ?) = ?",
   n: " AND json_type(value, ?) IN ('integer', 'real') AND json_extract(value, ?) = ?",
   t: " AND json_type(value, ?) = 'true'",

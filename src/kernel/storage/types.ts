@@ -18,6 +18,8 @@ export interface QueryOptions {
   where?: Record<string, JsonPrimitive>;
   /** At most this many results (default: all). */
   limit?: number;
+  /** Only keys sorting strictly after this one: for paging, the last key of the previous page. */
+  after?: string;
 }
 
 export interface StorageEntry<T extends JsonObject = JsonObject> {

@@ -24,6 +24,7 @@ import { stateRoutes } from "./routes/state.ts";
 import { storageRoutes } from "./routes/storage.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { createStreamSlots } from "./stream-slots.ts";
 import type { AdminAppOptions, AdminEnv } from "./types.ts";
 
 const DEFAULT_HEARTBEAT_MS = 15_000;
@@ -40,7 +41,9 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   const { config } = kernel;
   const log = (options.logger ?? silentLogger()).child({ component: "http" });
   const version = options.version ?? versionInfo();
-  const tokens = options.tokens ?? createTokenStore({ storage: kernel.storage, logger: options.logger });
+  const tokens =
+    options.tokens ??
+    createTokenStore({ storage: kernel.storage, logger: options.logger, maxTokens: config.http.maxTokens });
   const auth =
     options.auth ??
     createAuth({
@@ -50,9 +53,18 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
       windowMs: config.http.authWindowMs,
       logger: options.logger,
     });
+  const streams = createStreamSlots({
+    max: config.http.maxEventStreams,
+    maxPerToken: config.http.maxEventStreamsPerToken,
+  });
   const metrics =
     options.metrics ??
-    createMetrics({ getMetrics: () => kernel.runtime.metrics(), version, dataDir: config.dataDir });
+    createMetrics({
+      getMetrics: () => kernel.runtime.metrics(),
+      version,
+      dataDir: config.dataDir,
+      streams: () => streams.figures(),
+    });
   const deps: RouteDeps = {
     kernel,
     config,
@@ -62,6 +74,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     version,
     log,
     sseHeartbeatMs: options.sseHeartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+    streams,
   };
 
   const app: AdminApp = new OpenAPIHono<AdminEnv>({
@@ -86,6 +99,10 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
       }),
     );
   }
+  // 401 before anything else under /api/v1: without valid credentials no path is told apart from
+  // another (no 404 that maps plugin endpoints, no 413 before the caller is known). CORS preflights
+  // are answered above; the public routes (`/health`, `/openapi.json`) live outside the prefix.
+  app.use(`${API_PREFIX}/*`, auth.authenticate());
   app.use(
     "*",
     bodyLimit({

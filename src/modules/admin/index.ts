@@ -30,7 +30,11 @@ export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefin
     async start(ctx) {
       const { config } = ctx;
       const version = options.version ?? versionInfo();
-      const tokens = createTokenStore({ storage: ctx.storage, logger: ctx.log });
+      const tokens = createTokenStore({
+        storage: ctx.storage,
+        logger: ctx.log,
+        maxTokens: config.http.maxTokens,
+      });
       await ensureBootstrapToken({ store: tokens, dataDir: config.dataDir, logger: ctx.log });
       const app = createAdminApp({ ...options, kernel: ctx, version, logger: ctx.log, tokens });
       server = Bun.serve({

@@ -1,6 +1,7 @@
 /** Response and request schemas of the built-in routes (they validate requests and feed OpenAPI). */
 import { z } from "@hono/zod-openapi";
 import { SCOPES } from "../../kernel/http/index.ts";
+import { MAX_TOKEN_PAGE, TOKEN_CURSOR } from "./auth/index.ts";
 
 const Status = z.enum(["healthy", "degraded", "unhealthy"]);
 const Phase = z.enum(["created", "initialised", "starting", "started", "stopping", "stopped", "failed"]);
@@ -40,6 +41,9 @@ export const RuntimeSchema = z
           corsOrigins: z.array(z.string()),
           authMaxFailures: z.number(),
           authWindowMs: z.number(),
+          maxEventStreams: z.number(),
+          maxEventStreamsPerToken: z.number(),
+          maxTokens: z.number(),
         }),
         shutdownTimeoutMs: z.number(),
         logLevel: z.string(),
@@ -260,7 +264,35 @@ export const TokenInfoSchema = z
   })
   .openapi("TokenInfo");
 
-export const TokensSchema = z.object({ tokens: z.array(TokenInfoSchema) });
+export const TokensSchema = z
+  .object({
+    tokens: z.array(TokenInfoSchema).openapi({ description: "This page of tokens, oldest first." }),
+    next: z.string().nullable().openapi({
+      description: "Cursor of the next page (pass it as `cursor`); null on the last page.",
+    }),
+  })
+  .openapi("TokenPage");
+
+export const TokensQuery = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TOKEN_PAGE)
+    .optional()
+    .openapi({
+      param: { name: "limit", in: "query" },
+      description: `Most tokens in this page (default and largest: ${MAX_TOKEN_PAGE}).`,
+    }),
+  cursor: z
+    .string()
+    .regex(TOKEN_CURSOR)
+    .optional()
+    .openapi({
+      param: { name: "cursor", in: "query" },
+      description: "The `next` of the previous page; omit for the first page.",
+    }),
+});
 
 export const CreateTokenBody = z
   .object({

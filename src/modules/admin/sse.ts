@@ -15,6 +15,8 @@ export interface EventStreamOptions {
   log: Logger;
   /** Events waiting for a slow client before it is cut off (default 1000). */
   maxQueue?: number;
+  /** Called exactly once when the stream ends (or fails to start): gives back its stream slot. */
+  release?: () => void;
 }
 
 /**
@@ -42,20 +44,28 @@ export function eventStream(c: Context, options: EventStreamOptions): Response {
       headers: { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" },
     });
   }
-  const unsubscribe = bus.subscribe(
-    pattern,
-    (event) => {
-      if (closed) return;
-      if (queue.length >= maxQueue) overflowed = true;
-      else queue.push(event);
-      notify();
-    },
-    { owner: "admin" },
-  );
+  const release = options.release ?? (() => {});
+  let unsubscribe: () => void;
+  try {
+    unsubscribe = bus.subscribe(
+      pattern,
+      (event) => {
+        if (closed) return;
+        if (queue.length >= maxQueue) overflowed = true;
+        else queue.push(event);
+        notify();
+      },
+      { owner: "admin" },
+    );
+  } catch (err) {
+    release();
+    throw err;
+  }
   const close = () => {
     if (closed) return;
     closed = true;
     unsubscribe();
+    release();
     queue.length = 0;
     notify();
   };

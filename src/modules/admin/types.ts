@@ -18,6 +18,8 @@ export type AdminMiddleware = MiddlewareHandler<AdminEnv>;
 /** What the app needs of the auth layer (`createAuth()` fits). */
 export interface AdminAuth {
   require(scope: Scope): AdminMiddleware;
+  /** A valid token of any scope; mounted on `/api/v1/*` so no request there gets past it without one. */
+  authenticate(): AdminMiddleware;
 }
 
 /** What the app needs of the metrics layer (`createMetrics()` fits). */

@@ -101,4 +101,28 @@ describe("the admin API on a real listener", () => {
     expect(res.status).toBe(429);
     expect(res.headers.get("Retry-After")).toMatch(/^\d+$/);
   });
+
+  it("keeps serving the owner and a read-token scraper from the attacker's own address during the attack", async () => {
+    // Without trustProxy every client here is 127.0.0.1: the attacker, the owner and Prometheus share it.
+    const scraper = await createReadToken();
+    const bad = { headers: { Authorization: `Bearer hth_${"Z".repeat(43)}` } };
+    const rounds: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const attack = await fetch(`${base}/api/v1/runtime`, bad);
+      const owner = await fetch(`${base}/api/v1/tokens`, { headers: auth() });
+      const scrape = await fetch(`${base}/metrics`, { headers: { Authorization: `Bearer ${scraper}` } });
+      rounds.push(`${attack.status} ${owner.status} ${scrape.status}`);
+      await Promise.all([attack.text(), owner.text(), scrape.text()]);
+    }
+    expect(rounds).toEqual(Array(10).fill("429 200 200"));
+  });
 });
+
+async function createReadToken(): Promise<string> {
+  const res = await fetch(`${base}/api/v1/tokens`, {
+    method: "POST",
+    headers: { ...auth(), "Content-Type": "application/json" },
+    body: JSON.stringify({ name: "prometheus", scopes: ["read"] }),
+  });
+  return ((await res.json()) as { token: string }).token;
+}

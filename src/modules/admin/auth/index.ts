@@ -11,7 +11,12 @@
 export { BOOTSTRAP_TOKEN_FILE, ensureBootstrapToken } from "./bootstrap.ts";
 export { type Auth, createAuth, parseBearer } from "./middleware.ts";
 export { hasScope, SCOPES } from "./scopes.ts";
-export { AUTH_NAMESPACE, createTokenStore } from "./token-store.ts";
+export {
+  AUTH_NAMESPACE,
+  CURSOR as TOKEN_CURSOR,
+  createTokenStore,
+  MAX_PAGE as MAX_TOKEN_PAGE,
+} from "./token-store.ts";
 export type {
   AuthEnv,
   AuthOptions,
@@ -20,6 +25,7 @@ export type {
   CreateTokenInput,
   Scope,
   TokenInfo,
+  TokenPage,
   TokenStore,
   TokenStoreOptions,
 } from "./types.ts";

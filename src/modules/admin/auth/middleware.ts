@@ -4,7 +4,7 @@ import { HearthError } from "../../../errors.ts";
 import { silentLogger } from "../../../kernel/log/index.ts";
 import { createFailureLimiter } from "./rate-limit.ts";
 import { hasScope, SCOPES } from "./scopes.ts";
-import type { AuthEnv, AuthOptions, Scope } from "./types.ts";
+import type { AuthEnv, AuthOptions, Scope, TokenInfo } from "./types.ts";
 
 const DEFAULT_MAX_CLIENTS = 10_000;
 /** Longer than any IPv6 text form; keeps a forged X-Forwarded-For from growing the limiter's keys. */
@@ -22,11 +22,17 @@ export function parseBearer(header: string): string | undefined {
 export interface Auth {
   /**
    * Hono middleware: 401 without or with a bad bearer token (`WWW-Authenticate: Bearer`), 403 when
-   * the token's scopes do not cover `scope`, 429 with `Retry-After` when the client address failed
-   * too often. Errors are thrown as HearthErrors for the app's `onError`. Sets `c.var.token`; `E` is
-   * the app's env (any env whose Variables include `token`).
+   * the token's scopes do not cover `scope`, 429 with `Retry-After` for a failing attempt from an
+   * address that failed too often (a valid token always passes). Errors are thrown as HearthErrors
+   * for the app's `onError`. Sets `c.var.token`; `E` is the app's env (any env whose Variables
+   * include `token`). When `authenticate()` already ran, only the scope is checked.
    */
   require<E extends AuthEnv = AuthEnv>(scope: Scope): MiddlewareHandler<E>;
+  /**
+   * Hono middleware that needs a valid token of any scope (same answers as `require`, no 403), for a
+   * whole path prefix: mounted on `/api/v1/*` it answers 401 before routing, body limits or 404.
+   */
+  authenticate<E extends AuthEnv = AuthEnv>(): MiddlewareHandler<E>;
   /** The socket address, or the first X-Forwarded-For entry when `trustProxy` is on. */
   clientAddress(c: Context): string;
 }
@@ -60,49 +66,60 @@ export function createAuth(options: AuthOptions): Auth {
     }
   }
 
+  /**
+   * The caller's token, verified once per request. The token is checked before the limiter is asked
+   * anything: a valid token is never refused because its address (a shared NAT, a proxy without
+   * trustProxy, an attacker next door) failed too often. Only failing attempts are throttled.
+   */
+  async function identify(c: Context<AuthEnv>): Promise<TokenInfo> {
+    const known = c.get("token") as TokenInfo | undefined;
+    if (known !== undefined) return known;
+    const header = c.req.header("authorization");
+    // A missing header is not a guess, so it does not count towards the limit.
+    if (header === undefined || header.trim() === "") {
+      c.header("WWW-Authenticate", CHALLENGE);
+      throw new HearthError("AUTH_REQUIRED", "Authentication required: send Authorization: Bearer <token>");
+    }
+    const token = parseBearer(header);
+    const info = token === undefined ? undefined : await store.verify(token);
+    if (info !== undefined) {
+      c.set("token", info);
+      return info;
+    }
+    const address = clientAddress(c);
+    const waitMs = limiter.retryAfterMs(address);
+    if (waitMs > 0) {
+      const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+      c.header("Retry-After", String(seconds));
+      throw new HearthError("AUTH_RATE_LIMITED", "Too many failed authentications; try again later", {
+        data: { retryAfterSeconds: seconds },
+      });
+    }
+    // Success never clears the count: a holder of one valid token could otherwise interleave it
+    // with guesses at a stronger one.
+    if (limiter.fail(address)) {
+      log.warn(
+        { address, windowMs: options.windowMs },
+        "client blocked after repeated failed authentications",
+      );
+    } else {
+      log.debug({ address, malformed: token === undefined }, "authentication failed");
+    }
+    c.header("WWW-Authenticate", `${CHALLENGE}, error="invalid_token"`);
+    throw new HearthError(
+      "AUTH_INVALID_TOKEN",
+      token === undefined
+        ? "Malformed Authorization header: expected Bearer <token>"
+        : "Invalid or revoked token",
+    );
+  }
+
   function require<E extends AuthEnv = AuthEnv>(scope: Scope): MiddlewareHandler<E> {
     if (!SCOPES.includes(scope)) {
       throw new HearthError("INVALID_ARGUMENT", `Unknown scope "${String(scope)}"`, { data: { scope } });
     }
     return async (c, next) => {
-      const address = clientAddress(c);
-      const waitMs = limiter.retryAfterMs(address);
-      if (waitMs > 0) {
-        const seconds = Math.max(1, Math.ceil(waitMs / 1000));
-        c.header("Retry-After", String(seconds));
-        throw new HearthError("AUTH_RATE_LIMITED", "Too many failed authentications; try again later", {
-          data: { retryAfterSeconds: seconds },
-        });
-      }
-      const header = c.req.header("authorization");
-      // A missing header is not a guess, so it does not count towards the limit.
-      if (header === undefined || header.trim() === "") {
-        c.header("WWW-Authenticate", CHALLENGE);
-        throw new HearthError("AUTH_REQUIRED", "Authentication required: send Authorization: Bearer <token>");
-      }
-      const token = parseBearer(header);
-      const info = token === undefined ? undefined : await store.verify(token);
-      if (info === undefined) {
-        // Success never clears the count: a holder of one valid token could otherwise interleave it
-        // with guesses at a stronger one.
-        if (limiter.fail(address)) {
-          log.warn(
-            { address, windowMs: options.windowMs },
-            "client blocked after repeated failed authentications",
-          );
-        } else {
-          log.debug({ address, malformed: token === undefined }, "authentication failed");
-        }
-        c.header("WWW-Authenticate", `${CHALLENGE}, error="invalid_token"`);
-        throw new HearthError(
-          "AUTH_INVALID_TOKEN",
-          token === undefined
-            ? "Malformed Authorization header: expected Bearer <token>"
-            : "Invalid or revoked token",
-        );
-      }
-      // Known before the scope check, so a refused attempt is audited under the token that made it.
-      c.set("token", info);
+      const info = await identify(c as unknown as Context<AuthEnv>);
       if (!hasScope(info.scopes, scope)) {
         c.header("WWW-Authenticate", `${CHALLENGE}, error="insufficient_scope", scope="${scope}"`);
         throw new HearthError("AUTH_FORBIDDEN", `This needs the "${scope}" scope`, {
@@ -113,5 +130,12 @@ export function createAuth(options: AuthOptions): Auth {
     };
   }
 
-  return { require, clientAddress };
+  function authenticate<E extends AuthEnv = AuthEnv>(): MiddlewareHandler<E> {
+    return async (c, next) => {
+      await identify(c as unknown as Context<AuthEnv>);
+      await next();
+    };
+  }
+
+  return { require, authenticate, clientAddress };
 }

@@ -2,13 +2,36 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { HearthError } from "../../../errors.ts";
 import { silentLogger } from "../../../kernel/log/index.ts";
-import type { JsonObject } from "../../../kernel/storage/index.ts";
+import type { JsonObject, StorageOps } from "../../../kernel/storage/index.ts";
 import { normalizeScopes, SCOPES } from "./scopes.ts";
-import type { CreateTokenInput, Scope, TokenInfo, TokenStore, TokenStoreOptions } from "./types.ts";
+import type {
+  CreateTokenInput,
+  Scope,
+  TokenInfo,
+  TokenPage,
+  TokenStore,
+  TokenStoreOptions,
+} from "./types.ts";
 
 /** Secret namespace (never mirrored into state, never listed with values by the API). */
 export const AUTH_NAMESPACE = "auth";
 const KEY_PREFIX = "token:";
+/** `id:<id>` → `{ key, order }`: find a token by id (revoke, uniqueness) without reading them all. */
+const ID_PREFIX = "id:";
+/**
+ * `at:<seq>` → `{ key }`: the tokens in creation order, for paging. `seq` is a zero-padded counter,
+ * not the clock: a Pi without a real-time clock may create tokens before NTP sets the time.
+ */
+const ORDER_PREFIX = "at:";
+const SEQ_DIGITS = 12;
+/**
+ * `{ tokens, seq, version }`: how many tokens exist and the last sequence number given, kept in the
+ * same transaction as every change.
+ */
+const META_KEY = "meta:tokens";
+const INDEX_VERSION = 1;
+/** Page size when the caller names none, and the largest one allowed. */
+export const MAX_PAGE = 1000;
 const TOKEN_PREFIX = "hth_";
 /** `hth_` + 32 random bytes in base64url (43 characters, no padding). */
 const TOKEN_FORMAT = /^hth_[A-Za-z0-9_-]{43}$/;
@@ -85,23 +108,42 @@ function parseCreate(input: unknown): CreateTokenInput {
   return parsed.data;
 }
 
+interface IdEntry {
+  key: string;
+  order: string;
+}
+
+function orderKey(seq: number): string {
+  return ORDER_PREFIX + String(seq).padStart(SEQ_DIGITS, "0");
+}
+
+function isIdEntry(v: JsonObject | undefined): v is JsonObject & IdEntry {
+  return v !== undefined && typeof v.key === "string" && typeof v.order === "string";
+}
+
+/** A page cursor is the creation-order key without its prefix: the last token's sequence number. */
+export const CURSOR = /^\d{12}$/;
+
 /**
  * Creates the token store. Only the SHA-256 of a token is kept; `verify` reads storage on every call
  * (no cache), so a revoked token fails on its very next use.
  *
+ * Every operation costs the same however many tokens exist: `verify` reads one document by hash,
+ * `create` checks the count and the id through two small index documents, `revoke` finds the token
+ * through its id, and `page` reads one page in creation order. The indexes live in the same secret
+ * namespace and change in the same transaction as the token. A database written before them (or by
+ * an older binary since) is re-indexed once, on first use.
+ *
  * @example
- * const tokens = createTokenStore({ storage });
+ * const tokens = createTokenStore({ storage, maxTokens: 1000 });
  * const { token } = await tokens.create({ name: "grafana", scopes: ["read"] });
  */
 export function createTokenStore(options: TokenStoreOptions): TokenStore {
   const { storage } = options;
   const log = (options.logger ?? silentLogger()).child({ component: "auth" });
   const lastUsedInterval = options.lastUsedIntervalMs ?? DEFAULT_LAST_USED_INTERVAL_MS;
-
-  async function records(): Promise<TokenRecord[]> {
-    const entries = await storage.query(AUTH_NAMESPACE, { prefix: KEY_PREFIX });
-    return entries.map((e) => e.value).filter(isRecord);
-  }
+  const maxTokens = options.maxTokens;
+  let indexed: Promise<void> | undefined;
 
   async function touch(key: string, id: string, now: Date): Promise<void> {
     // Re-read inside the transaction: a revoke between verify's read and this write must not be
@@ -113,15 +155,118 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     });
   }
 
+  async function metaOf(tx: StorageOps): Promise<{ tokens: number; seq: number }> {
+    const meta = await tx.get(AUTH_NAMESPACE, META_KEY);
+    return {
+      tokens: typeof meta?.tokens === "number" ? meta.tokens : 0,
+      seq: typeof meta?.seq === "number" ? meta.seq : 0,
+    };
+  }
+
+  async function setMeta(tx: StorageOps, meta: { tokens: number; seq: number }): Promise<void> {
+    await tx.set(AUTH_NAMESPACE, META_KEY, { ...meta, version: INDEX_VERSION });
+  }
+
+  /**
+   * Checks, by keys alone, that the indexes and the count agree with the tokens; rebuilds them when
+   * they do not (a database from before the indexes, or tokens written by an older binary). Runs
+   * once per store.
+   */
+  function ensureIndex(): Promise<void> {
+    indexed ??= storage
+      .transaction(async (tx) => {
+        const tokenKeys = await tx.listKeys(AUTH_NAMESPACE, KEY_PREFIX);
+        const idKeys = await tx.listKeys(AUTH_NAMESPACE, ID_PREFIX);
+        const orderKeys = await tx.listKeys(AUTH_NAMESPACE, ORDER_PREFIX);
+        const meta = await tx.get(AUTH_NAMESPACE, META_KEY);
+        const n = tokenKeys.length;
+        if (
+          meta?.version === INDEX_VERSION &&
+          meta.tokens === n &&
+          idKeys.length === n &&
+          orderKeys.length === n
+        ) {
+          return;
+        }
+        // The order the list had before the index: by creation time, then id.
+        const records = (await tx.query(AUTH_NAMESPACE, { prefix: KEY_PREFIX }))
+          .filter((e) => isRecord(e.value))
+          .map((e) => ({ key: e.key, record: e.value as unknown as TokenRecord }))
+          .sort(
+            (a, b) =>
+              a.record.createdAt.localeCompare(b.record.createdAt) || a.record.id.localeCompare(b.record.id),
+          );
+        await tx.batchDelete(AUTH_NAMESPACE, [...idKeys, ...orderKeys]);
+        const entries: Record<string, JsonObject> = {};
+        records.forEach(({ key, record }, i) => {
+          const order = orderKey(i + 1);
+          entries[ID_PREFIX + record.id] = { key, order };
+          entries[order] = { key };
+        });
+        if (records.length > 0) await tx.batchSet(AUTH_NAMESPACE, entries);
+        await setMeta(tx, { tokens: records.length, seq: records.length });
+        log.info({ tokens: records.length }, "token index rebuilt");
+      })
+      .catch((err) => {
+        indexed = undefined;
+        throw err;
+      });
+    return indexed;
+  }
+
+  async function recordsAt(tx: StorageOps, keys: string[]): Promise<TokenRecord[]> {
+    if (keys.length === 0) return [];
+    const found = await tx.batchGet(AUTH_NAMESPACE, keys);
+    const out: TokenRecord[] = [];
+    for (const key of keys) {
+      const v = found.get(key);
+      if (isRecord(v)) out.push(v);
+    }
+    return out;
+  }
+
+  async function page(input: { limit?: number; cursor?: string } = {}): Promise<TokenPage> {
+    const limit = input.limit ?? MAX_PAGE;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE) {
+      throw new HearthError("INVALID_ARGUMENT", `Token page limit must be an integer from 1 to ${MAX_PAGE}`, {
+        data: { limit },
+      });
+    }
+    if (input.cursor !== undefined && !CURSOR.test(input.cursor)) {
+      throw new HearthError("INVALID_ARGUMENT", "Invalid token page cursor: pass back `next` as it came", {
+        data: { cursor: String(input.cursor).slice(0, 100) },
+      });
+    }
+    await ensureIndex();
+    return storage.transaction(async (tx) => {
+      const after = input.cursor === undefined ? undefined : ORDER_PREFIX + input.cursor;
+      // One more than asked tells whether another page follows.
+      const order = await tx.query(AUTH_NAMESPACE, { prefix: ORDER_PREFIX, after, limit: limit + 1 });
+      const shown = order.slice(0, limit);
+      const keys = shown.map((e) => e.value.key).filter((k): k is string => typeof k === "string");
+      const tokens = (await recordsAt(tx, keys)).map(toInfo);
+      const last = shown.at(-1);
+      const next = order.length > limit && last !== undefined ? last.key.slice(ORDER_PREFIX.length) : null;
+      return { tokens, next };
+    });
+  }
+
   return {
     async create(input) {
       const { name, scopes } = parseCreate(input);
+      await ensureIndex();
       return storage.transaction(async (tx) => {
-        const taken = new Set(
-          (await tx.query(AUTH_NAMESPACE, { prefix: KEY_PREFIX })).map((e) => e.value.id),
-        );
+        const meta = await metaOf(tx);
+        const count = meta.tokens;
+        if (maxTokens !== undefined && count >= maxTokens) {
+          throw new HearthError(
+            "AUTH_TOKEN_LIMIT",
+            `There are already ${count} tokens (http.maxTokens is ${maxTokens}); revoke unused ones first`,
+            { data: { tokens: count, maxTokens } },
+          );
+        }
         let id = randomHex(6);
-        while (taken.has(id)) id = randomHex(6);
+        while (await tx.has(AUTH_NAMESPACE, ID_PREFIX + id)) id = randomHex(6);
         let token = newToken();
         let digest = sha256(token);
         while (await tx.has(AUTH_NAMESPACE, keyOf(digest))) {
@@ -135,27 +280,48 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
           hash: digest.toString("hex"),
           createdAt: new Date().toISOString(),
         };
-        await tx.set(AUTH_NAMESPACE, keyOf(digest), toDoc(record));
+        const key = keyOf(digest);
+        const order = orderKey(meta.seq + 1);
+        await tx.batchSet(AUTH_NAMESPACE, {
+          [key]: toDoc(record),
+          [ID_PREFIX + id]: { key, order },
+          [order]: { key },
+        });
+        await setMeta(tx, { tokens: count + 1, seq: meta.seq + 1 });
         log.info({ id, name, scopes: record.scopes }, "token created");
         return { token, info: toInfo(record) };
       });
     },
 
     async list() {
-      const all = (await records()).map(toInfo);
-      return all.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+      const all: TokenInfo[] = [];
+      let cursor: string | undefined;
+      for (;;) {
+        const { tokens, next } = await page(cursor === undefined ? {} : { cursor });
+        all.push(...tokens);
+        if (next === null) return all;
+        cursor = next;
+      }
     },
 
+    page,
+
     async revoke(id) {
-      if (typeof id !== "string" || id === "") return false;
-      const entries = await storage.query(AUTH_NAMESPACE, { prefix: KEY_PREFIX, where: { id } });
-      if (entries.length === 0) return false;
-      const removed = await storage.batchDelete(
-        AUTH_NAMESPACE,
-        entries.map((e) => e.key),
-      );
-      if (removed > 0) log.info({ id }, "token revoked");
-      return removed > 0;
+      if (typeof id !== "string" || id === "" || !/^[0-9a-f]{1,64}$/.test(id)) return false;
+      await ensureIndex();
+      const removed = await storage.transaction(async (tx) => {
+        const entry = await tx.get(AUTH_NAMESPACE, ID_PREFIX + id);
+        if (!isIdEntry(entry)) return false;
+        const existed = await tx.delete(AUTH_NAMESPACE, entry.key);
+        await tx.batchDelete(AUTH_NAMESPACE, [ID_PREFIX + id, entry.order]);
+        if (existed) {
+          const meta = await metaOf(tx);
+          await setMeta(tx, { tokens: Math.max(0, meta.tokens - 1), seq: meta.seq });
+        }
+        return existed;
+      });
+      if (removed) log.info({ id }, "token revoked");
+      return removed;
     },
 
     async verify(token) {
@@ -182,7 +348,8 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     },
 
     async count() {
-      return (await storage.listKeys(AUTH_NAMESPACE, KEY_PREFIX)).length;
+      await ensureIndex();
+      return (await metaOf(storage)).tokens;
     },
   };
 }

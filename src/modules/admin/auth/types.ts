@@ -23,12 +23,23 @@ export interface CreateTokenInput {
   scopes: Scope[];
 }
 
+/** A page of tokens and the cursor of the next one (null when this is the last). */
+export interface TokenPage {
+  tokens: TokenInfo[];
+  next: string | null;
+}
+
 /** Bearer tokens kept in the secret storage namespace `auth`, as SHA-256 hashes only. */
 export interface TokenStore {
   /** Creates a token; the returned `token` is the only time it is ever visible. */
   create(input: CreateTokenInput): Promise<{ token: string; info: TokenInfo }>;
   /** Every token, oldest first. */
   list(): Promise<TokenInfo[]>;
+  /**
+   * One page of tokens, oldest first: at most `limit` (1–1000, default 1000) after `cursor` (the
+   * `next` of the previous page). `next` is null on the last page.
+   */
+  page(input?: { limit?: number; cursor?: string }): Promise<TokenPage>;
   /** Deletes the token; false when no token has that id. */
   revoke(id: string): Promise<boolean>;
   /** The token's info, or undefined when it is malformed, unknown or revoked. */
@@ -42,6 +53,8 @@ export interface TokenStoreOptions {
   logger?: Logger;
   /** How stale `lastUsedAt` may get before a use writes it again (default 60 000 ms; spares the SD card). */
   lastUsedIntervalMs?: number;
+  /** Most tokens that may exist; `create` past it throws AUTH_TOKEN_LIMIT (409). Default: no bound. */
+  maxTokens?: number;
 }
 
 export interface BootstrapOptions {

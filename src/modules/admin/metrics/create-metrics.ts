@@ -8,6 +8,7 @@ import { runtimeFamilies } from "./families/runtime.ts";
 import { serviceFamilies } from "./families/services.ts";
 import { stateFamilies } from "./families/state.ts";
 import { storageFamilies } from "./families/storage.ts";
+import { streamFamilies } from "./families/streams.ts";
 import type { Families } from "./families/types.ts";
 import { createHttpMetrics } from "./http-metrics.ts";
 import { renderProcessFamilies } from "./process-families.ts";
@@ -38,6 +39,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     storageFamilies({ dataDir: options.dataDir, procIoPath: options.procIoPath ?? "/proc/self/io" }),
     stateFamilies(),
   ];
+  if (options.streams !== undefined) families.push(streamFamilies(options.streams));
   return {
     httpMiddleware: () => http.middleware(),
     async render() {

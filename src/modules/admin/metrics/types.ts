@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Logger } from "../../../kernel/log/index.ts";
 import type { RuntimeMetrics } from "../../../runtime-types.ts";
 import type { VersionInfo } from "../../../version.ts";
+import type { StreamFigures } from "../stream-slots.ts";
 
 export interface MetricsOptions {
   /** The runtime's figures, read once per scrape (the kernel's `runtime.metrics`). May throw before init. */
@@ -9,6 +10,8 @@ export interface MetricsOptions {
   version: VersionInfo;
   /** Where `hearth.db` lives; enables `hearth_storage_file_bytes`. */
   dataDir?: string;
+  /** Open event streams and refusals, from the admin API's stream slots; enables the stream families. */
+  streams?: () => StreamFigures;
   /** Where `/proc/self/io` is read from (tests point it elsewhere). Default `/proc/self/io`. */
   procIoPath?: string;
   logger?: Logger;

@@ -4,6 +4,7 @@ import type { Kernel } from "../../../kernel/index.ts";
 import type { Logger } from "../../../kernel/log/index.ts";
 import type { VersionInfo } from "../../../version.ts";
 import type { TokenStore } from "../auth/index.ts";
+import type { StreamSlots } from "../stream-slots.ts";
 import type { AdminAuth, AdminEnv, AdminMetrics } from "../types.ts";
 
 export type AdminApp = OpenAPIHono<AdminEnv>;
@@ -18,4 +19,6 @@ export interface RouteDeps {
   version: VersionInfo;
   log: Logger;
   sseHeartbeatMs: number;
+  /** Open event-stream slots (per token and in all). */
+  streams: StreamSlots;
 }

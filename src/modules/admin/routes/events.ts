@@ -1,4 +1,5 @@
-/** Live bus events (read) as Server-Sent Events. */
+/** Live bus events (read) as Server-Sent Events, bounded per token and in all. */
+import { HearthError } from "../../../errors.ts";
 import { secured } from "../openapi.ts";
 import { EventsQuery } from "../schemas.ts";
 import { eventStream } from "../sse.ts";
@@ -13,7 +14,9 @@ export function eventRoutes(app: AdminApp, deps: RouteDeps): void {
       summary: "Bus events as Server-Sent Events",
       description:
         'Each event is `event: <type>`, `id: <seq>`, `data: {"type","seq","ts","payload"}`. A comment line ' +
-        "(`: heartbeat`) is sent every 15 s; the subscription ends when the client disconnects.",
+        "(`: heartbeat`) is sent every 15 s; the subscription ends when the client disconnects. At most " +
+        "`http.maxEventStreamsPerToken` streams per token and `http.maxEventStreams` in all are open at " +
+        "once: one more gets 429 `HTTP_TOO_MANY_STREAMS` with `Retry-After`.",
       request: { query: EventsQuery },
       errors: [400, 422],
       responses: {
@@ -25,6 +28,20 @@ export function eventRoutes(app: AdminApp, deps: RouteDeps): void {
     }),
     (c) => {
       const { pattern = "*" } = c.req.valid("query");
+      // HEAD answers headers only and holds nothing, so it takes no slot.
+      let release: (() => void) | undefined;
+      if (c.req.method !== "HEAD") {
+        try {
+          release = deps.streams.acquire(c.var.token.id);
+        } catch (err) {
+          const seconds =
+            err instanceof HearthError
+              ? (err.data as { retryAfterSeconds?: number })?.retryAfterSeconds
+              : undefined;
+          if (seconds !== undefined) c.header("Retry-After", String(seconds));
+          throw err;
+        }
+      }
       // Bun closes connections idle for 10 s by default; this one is meant to stay open.
       c.env?.server?.timeout(c.req.raw, 0);
       return eventStream(c, {
@@ -32,6 +49,7 @@ export function eventRoutes(app: AdminApp, deps: RouteDeps): void {
         pattern,
         heartbeatMs: deps.sseHeartbeatMs,
         log: deps.log,
+        release,
       });
     },
   );

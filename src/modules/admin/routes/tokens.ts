@@ -1,7 +1,7 @@
 /** API tokens (admin): create (the secret is shown once), list (never the secret), revoke. */
 import { HearthError } from "../../../errors.ts";
 import { json, secured } from "../openapi.ts";
-import { CreatedTokenSchema, CreateTokenBody, TokenIdParams, TokensSchema } from "../schemas.ts";
+import { CreatedTokenSchema, CreateTokenBody, TokenIdParams, TokensQuery, TokensSchema } from "../schemas.ts";
 import type { AdminApp, RouteDeps } from "./deps.ts";
 
 export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
@@ -12,10 +12,19 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
       method: "get",
       path: "/api/v1/tokens",
       tags: ["tokens"],
-      summary: "Tokens (names, scopes, dates; never the secret)",
-      responses: { 200: json(TokensSchema, "The tokens") },
+      summary: "Tokens (names, scopes, dates; never the secret), a page at a time",
+      description:
+        "Oldest first. Without `limit` a page holds up to 1000 tokens (so with the default " +
+        "`http.maxTokens` every token comes in one response); `next` is the cursor of the next page, " +
+        "null on the last one.",
+      request: { query: TokensQuery },
+      errors: [422],
+      responses: { 200: json(TokensSchema, "A page of tokens") },
     }),
-    async (c) => c.json({ tokens: await tokens.list() }, 200),
+    async (c) => {
+      const { limit, cursor } = c.req.valid("query");
+      return c.json(await tokens.page({ limit, cursor }), 200);
+    },
   );
 
   app.openapi(
@@ -25,7 +34,7 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
       tags: ["tokens"],
       summary: "Creates a token; the response is the only time its secret is shown",
       request: { body: { required: true, content: { "application/json": { schema: CreateTokenBody } } } },
-      errors: [400, 413, 415, 422],
+      errors: [400, 409, 413, 415, 422],
       responses: { 201: json(CreatedTokenSchema, "The token and its info") },
     }),
     async (c) => {

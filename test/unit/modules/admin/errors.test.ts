@@ -63,6 +63,59 @@ describe("errors on the wire", () => {
     }
   });
 
+  it("answers every /api/v1 path without valid credentials 401, known or not, without echoing it", async () => {
+    const paths = [
+      "/api/v1",
+      "/api/v1/",
+      "/api/v1/runtime",
+      "/api/v1/nope",
+      "/api/v1/faulty/crash",
+      "/api/v1/faulty/missing",
+      "/api/v1/zigbee/permit-join",
+      "/api/v1/tokens/abc/def",
+    ];
+    const bad = [{ Authorization: `Bearer hth_${"Q".repeat(43)}` }, { Authorization: "Basic x" }];
+    for (const headers of [{}, ...bad]) {
+      for (const method of ["GET", "POST", "DELETE", "PATCH"]) {
+        for (const path of paths) {
+          const res = await h.request(path, { method, headers });
+          const text = await res.text();
+          // Bad tokens past http.authMaxFailures are throttled (429); never a 404 that maps routes.
+          const expected = headers === bad[0] || headers === bad[1] ? [401, 429] : [401];
+          expect(expected).toContain(res.status);
+          if (res.status === 401) expect(res.headers.get("www-authenticate")).toStartWith("Bearer");
+          expect(JSON.parse(text).error.code).toMatch(/^AUTH_(REQUIRED|INVALID_TOKEN|RATE_LIMITED)$/);
+          expect(text).not.toContain("nope");
+          expect(text).not.toContain("zigbee");
+        }
+      }
+    }
+    // The throttled address still gets in with a valid token.
+    expect((await h.request("/api/v1/runtime", { as: "read" })).status).toBe(200);
+  });
+
+  it("answers a body over the limit on /api/v1 without credentials 401, not 413", async () => {
+    for (const path of ["/api/v1/tokens", "/api/v1/faulty/echo/1", "/api/v1/unknown"]) {
+      const res = await h.request(path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ pad: "x".repeat(4096) }),
+      });
+      expect(`${path} ${res.status}`).toBe(`${path} 401`);
+      expect((await errorBody(res)).error.code).toBe("AUTH_REQUIRED");
+    }
+    const lines = h.log.lines.filter((l) => l.msg === "http request" && l.status === 413);
+    expect(lines).toEqual([]);
+  });
+
+  it("keeps the public routes public and unknown paths outside /api/v1 a 404", async () => {
+    expect((await h.request("/health")).status).toBe(200);
+    expect((await h.request("/openapi.json")).status).toBe(200);
+    expect((await h.request("/metrics")).status).toBe(401);
+    expect((await h.request("/health/ready")).status).toBe(401);
+    expect((await h.request("/nope")).status).toBe(404);
+  });
+
   it("records a request whose client went away mid-body as 499, not as a logged 500", async () => {
     const client = new AbortController();
     const body = new ReadableStream<Uint8Array>({

@@ -95,3 +95,84 @@ describe("GET /api/v1/events/stream", () => {
     await reader.cancel();
   });
 });
+
+describe("event stream bounds", () => {
+  const metric = async (harness: Harness, line: string) => {
+    const text = await (await harness.request("/metrics", { as: "read" })).text();
+    return text.split("\n").find((l) => l.startsWith(`${line} `));
+  };
+
+  it("refuses a token's stream past http.maxEventStreamsPerToken with 429 and Retry-After; others still open", async () => {
+    h = await startHarness({ overrides: { "http.maxEventStreamsPerToken": 2, "http.maxEventStreams": 10 } });
+    const a = await open(h);
+    const b = await open(h);
+    const refused = await h.request("/api/v1/events/stream", { as: "read" });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    const body = await json(refused);
+    expect(body.error.code).toBe("HTTP_TOO_MANY_STREAMS");
+    expect(body.error.data).toEqual(expect.objectContaining({ limit: "token", max: 2 }));
+    const other = await h.request("/api/v1/events/stream", { as: "admin" });
+    expect(other.status).toBe(200);
+    await other.body?.cancel();
+    await a.cancel();
+    await b.cancel();
+  });
+
+  it("refuses past http.maxEventStreams in all, whichever token asks", async () => {
+    h = await startHarness({ overrides: { "http.maxEventStreamsPerToken": 5, "http.maxEventStreams": 2 } });
+    const a = await open(h);
+    const b = await open(h);
+    for (const as of ["read", "admin"] as const) {
+      const res = await h.request("/api/v1/events/stream", { as });
+      expect(res.status).toBe(429);
+      expect((await json(res)).error.data).toEqual(expect.objectContaining({ limit: "total", max: 2 }));
+    }
+    await a.cancel();
+    await b.cancel();
+  });
+
+  it("frees a stream's slot when it closes, so the next one opens", async () => {
+    h = await startHarness({ overrides: { "http.maxEventStreamsPerToken": 1 } });
+    const first = await open(h);
+    expect((await h.request("/api/v1/events/stream", { as: "read" })).status).toBe(429);
+    await first.cancel();
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      const res = await h.request("/api/v1/events/stream", { as: "read" });
+      status = res.status;
+      if (status === 200) await res.body?.cancel();
+      else await Bun.sleep(10);
+    }
+    expect(status).toBe(200);
+  });
+
+  it("takes no slot for HEAD or for an invalid pattern", async () => {
+    h = await startHarness({ overrides: { "http.maxEventStreamsPerToken": 1 } });
+    expect((await h.request("/api/v1/events/stream", { as: "read", method: "HEAD" })).status).toBe(200);
+    expect((await h.request("/api/v1/events/stream?pattern=Not%20A%20Pattern", { as: "read" })).status).toBe(
+      400,
+    );
+    const reader = await open(h);
+    await reader.cancel();
+  });
+
+  it("counts open streams and refusals in /metrics", async () => {
+    h = await startHarness({ overrides: { "http.maxEventStreamsPerToken": 1 } });
+    expect(await metric(h, "hearth_http_event_streams")).toBe("hearth_http_event_streams 0");
+    const reader = await open(h);
+    expect(await metric(h, "hearth_http_event_streams")).toBe("hearth_http_event_streams 1");
+    expect((await h.request("/api/v1/events/stream", { as: "read" })).status).toBe(429);
+    expect(await metric(h, 'hearth_http_event_streams_refused_total{limit="token"}')).toBe(
+      'hearth_http_event_streams_refused_total{limit="token"} 1',
+    );
+    await reader.cancel();
+    const harness = h;
+    let line: string | undefined;
+    for (let i = 0; i < 100 && line !== "hearth_http_event_streams 0"; i++) {
+      line = await metric(harness, "hearth_http_event_streams");
+      await Bun.sleep(10);
+    }
+    expect(line).toBe("hearth_http_event_streams 0");
+  });
+});

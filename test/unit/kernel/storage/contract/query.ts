@@ -95,6 +95,30 @@ export function queryContract(factory: StorageFactory): void {
       expect(await keysOf(undefined, undefined, 0)).toEqual([]);
     });
 
+    it("pages with after: only keys strictly after it, with prefix, where and limit", async () => {
+      await seed();
+      const page = async (after: string | undefined, prefix?: string) =>
+        (await s().query("dev", { prefix, after, limit: 2 })).map((e) => e.key);
+      expect(await page(undefined)).toEqual(["light/hall", "light/kitchen"]);
+      expect(await page("light/kitchen")).toEqual(["light/porch", "sensor/attic"]);
+      expect(await page("sensor/attic")).toEqual(["sensor/hall"]);
+      expect(await page("sensor/hall")).toEqual([]);
+      expect(await page("light/", "sensor/")).toEqual(["sensor/attic", "sensor/hall"]);
+      expect(await page("light/zzz", "light/")).toEqual([]);
+      const where = await s().query("dev", { where: { type: "light" }, after: "light/hall" });
+      expect(where.map((e) => e.key)).toEqual(["light/kitchen", "light/porch"]);
+      await rejectsWith(s().query("dev", { after: "a%" }), "STORAGE_INVALID_KEY");
+    });
+
+    it("pages deferred (not yet flushed) documents the same way", async () => {
+      await seed();
+      await s().set("dev", "light/attic", { type: "light" }, { deferred: true });
+      await s().set("dev", "light/kitchen", { type: "light", moved: true }, { deferred: true });
+      const got = await s().query("dev", { prefix: "light/", after: "light/attic", limit: 2 });
+      expect(got.map((e) => e.key)).toEqual(["light/hall", "light/kitchen"]);
+      expect(got[1]?.value).toEqual({ type: "light", moved: true });
+    });
+
     it("refuses paths that are not dotted names, so nothing reaches the SQL", async () => {
       await seed();
       for (const path of ["a') OR 1=1 --", "$.a", "a..b", "a[0]", "", "a.", "a b"]) {

@@ -14,6 +14,7 @@ import {
   type Scope,
   type TokenStore,
 } from "../../../../../src/modules/admin/auth/index.ts";
+import { createFailureLimiter } from "../../../../../src/modules/admin/auth/rate-limit.ts";
 
 let dir: string;
 let storage: Storage;
@@ -156,17 +157,48 @@ describe("auth middleware", () => {
 describe("failed-auth rate limiting", () => {
   const wrong = bearer(`hth_${"B".repeat(43)}`);
 
-  it("answers 429 with Retry-After once a client reached maxFailures, even with a valid token", async () => {
-    const t = await token(["read"]);
+  it("answers further bad attempts 429 with Retry-After once a client reached maxFailures", async () => {
     const a = app({ maxFailures: 3 });
     for (let i = 0; i < 3; i++) expect((await get(a, "/read", wrong)).status).toBe(401);
-    const res = await get(a, "/read", bearer(t));
-    expect(res.status).toBe(429);
-    expect(await codeOf(res)).toBe("AUTH_RATE_LIMITED");
-    const retry = Number(res.headers.get("retry-after"));
-    expect(Number.isInteger(retry)).toBe(true);
-    expect(retry).toBeGreaterThanOrEqual(1);
-    expect(retry).toBeLessThanOrEqual(60);
+    for (const headers of [wrong, { authorization: "Bearer not-even-a-token" }]) {
+      const res = await get(a, "/read", headers);
+      expect(res.status).toBe(429);
+      expect(await codeOf(res)).toBe("AUTH_RATE_LIMITED");
+      const retry = Number(res.headers.get("retry-after"));
+      expect(Number.isInteger(retry)).toBe(true);
+      expect(retry).toBeGreaterThanOrEqual(1);
+      expect(retry).toBeLessThanOrEqual(60);
+    }
+  });
+
+  it("never refuses a valid token, even from a blocked address in the middle of an attack", async () => {
+    const owner = await token(["admin"], "owner");
+    const scraper = await token(["read"], "prometheus");
+    const a = app({ maxFailures: 3 });
+    const seen: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      seen.push(`${(await get(a, "/read", wrong)).status}`);
+      seen.push(`${(await get(a, "/admin", bearer(owner))).status}`);
+      seen.push(`${(await get(a, "/read", bearer(scraper))).status}`);
+    }
+    const bad = seen.filter((_, i) => i % 3 === 0);
+    expect(bad).toEqual([...Array(3).fill("401"), ...Array(17).fill("429")]);
+    expect(seen.filter((_, i) => i % 3 !== 0)).toEqual(Array(40).fill("200"));
+  });
+
+  it("still answers a valid token's scope errors with 403, not 429, from a blocked address", async () => {
+    const a = app({ maxFailures: 1 });
+    await get(a, "/read", wrong);
+    expect((await get(a, "/read", wrong)).status).toBe(429);
+    expect((await get(a, "/admin", bearer(await token(["read"])))).status).toBe(403);
+  });
+
+  it("answers a missing Authorization header 401 from a blocked address: it is not a guess", async () => {
+    const a = app({ maxFailures: 1 });
+    await get(a, "/read", wrong);
+    const res = await get(a, "/read");
+    expect(res.status).toBe(401);
+    expect(await codeOf(res)).toBe("AUTH_REQUIRED");
   });
 
   it("does not block another client address", async () => {
@@ -182,7 +214,7 @@ describe("failed-auth rate limiting", () => {
     const a = app({ maxFailures: 2 });
     for (let i = 0; i < 2; i++) await get(a, "/read", wrong, "10.0.0.1");
     expect((await get(a, "/read", bearer(t), "10.0.0.2")).status).toBe(200);
-    expect((await get(a, "/read", bearer(t), "10.0.0.1")).status).toBe(429);
+    expect((await get(a, "/read", wrong, "10.0.0.1")).status).toBe(429);
   });
 
   it("a client's own success does not clear its failures", async () => {
@@ -191,7 +223,7 @@ describe("failed-auth rate limiting", () => {
     await get(a, "/read", wrong);
     expect((await get(a, "/read", bearer(t))).status).toBe(200);
     await get(a, "/read", wrong);
-    expect((await get(a, "/read", bearer(t))).status).toBe(429);
+    expect((await get(a, "/read", wrong)).status).toBe(429);
   });
 
   it("does not count requests without an Authorization header or with too low a scope", async () => {
@@ -201,25 +233,62 @@ describe("failed-auth rate limiting", () => {
       await get(a, "/read");
       await get(a, "/admin", bearer(t));
     }
-    expect((await get(a, "/read", bearer(t))).status).toBe(200);
+    expect((await get(a, "/read", wrong)).status).toBe(401);
   });
 
-  it("lets the client in again once the window has passed", async () => {
-    const t = await token(["read"]);
+  it("answers bad attempts 401 again once the window has passed", async () => {
     const a = app({ maxFailures: 1, windowMs: 30 });
     await get(a, "/read", wrong);
-    expect((await get(a, "/read", bearer(t))).status).toBe(429);
+    expect((await get(a, "/read", wrong)).status).toBe(429);
     await Bun.sleep(50);
-    expect((await get(a, "/read", bearer(t))).status).toBe(200);
+    expect((await get(a, "/read", wrong)).status).toBe(401);
   });
 
-  it("tracks at most maxClients addresses, forgetting the oldest", async () => {
-    const t = await token(["read"]);
+  it("tracks at most maxClients addresses, forgetting the one quiet the longest", async () => {
     const a = app({ maxFailures: 1, maxClients: 2 });
     for (const address of ["10.0.0.1", "10.0.0.2", "10.0.0.3"]) await get(a, "/read", wrong, address);
-    expect((await get(a, "/read", bearer(t), "10.0.0.1")).status).toBe(200);
-    expect((await get(a, "/read", bearer(t), "10.0.0.2")).status).toBe(429);
-    expect((await get(a, "/read", bearer(t), "10.0.0.3")).status).toBe(429);
+    expect((await get(a, "/read", wrong, "10.0.0.1")).status).toBe(401);
+    expect((await get(a, "/read", wrong, "10.0.0.3")).status).toBe(429);
+  });
+});
+
+describe("failure limiter", () => {
+  it("blocks at maxFailures for the rest of the window; failures while blocked do not extend it", () => {
+    let t = 0;
+    const limiter = createFailureLimiter({ maxFailures: 2, windowMs: 1000, maxClients: 10, now: () => t });
+    expect(limiter.fail("a")).toBe(false);
+    expect(limiter.fail("a")).toBe(true);
+    expect(limiter.retryAfterMs("a")).toBe(1000);
+    t = 900;
+    expect(limiter.retryAfterMs("a")).toBe(100);
+    t = 1000;
+    expect(limiter.retryAfterMs("a")).toBe(0);
+    expect(limiter.size()).toBe(0);
+  });
+
+  it("evicts the least recently failing address when full, not the oldest window", () => {
+    let t = 0;
+    const limiter = createFailureLimiter({ maxFailures: 2, windowMs: 10_000, maxClients: 2, now: () => t });
+    limiter.fail("a");
+    t = 1;
+    limiter.fail("b");
+    t = 2;
+    limiter.fail("a"); // a is blocked and now the most recent
+    t = 3;
+    limiter.fail("c"); // evicts b
+    expect(limiter.size()).toBe(2);
+    expect(limiter.retryAfterMs("a")).toBeGreaterThan(0);
+    limiter.fail("b");
+    expect(limiter.retryAfterMs("b")).toBe(0);
+  });
+
+  it("prunes addresses whose last failure is a window old", () => {
+    let t = 0;
+    const limiter = createFailureLimiter({ maxFailures: 5, windowMs: 100, maxClients: 100, now: () => t });
+    for (const a of ["a", "b", "c"]) limiter.fail(a);
+    t = 150;
+    limiter.fail("d");
+    expect(limiter.size()).toBe(1);
   });
 });
 
@@ -241,17 +310,18 @@ describe("client address", () => {
     const wrong = { authorization: `Bearer hth_${"C".repeat(43)}` };
     const a = app({ maxFailures: 1 });
     await get(a, "/read", { ...wrong, "x-forwarded-for": "198.51.100.1" });
-    const res = await get(a, "/read", { ...bearer(t), "x-forwarded-for": "198.51.100.2" });
+    const res = await get(a, "/read", { ...wrong, "x-forwarded-for": "198.51.100.2" });
     expect(res.status).toBe(429);
+    // A valid token passes whatever its (shared) address did.
+    expect((await get(a, "/read", { ...bearer(t), "x-forwarded-for": "198.51.100.2" })).status).toBe(200);
 
     const proxied = app({ maxFailures: 1, trustProxy: true });
     await get(proxied, "/read", { ...wrong, "x-forwarded-for": "198.51.100.1" });
     expect((await get(proxied, "/read", { ...bearer(t), "x-forwarded-for": "198.51.100.2" })).status).toBe(
       200,
     );
-    expect((await get(proxied, "/read", { ...bearer(t), "x-forwarded-for": "198.51.100.1" })).status).toBe(
-      429,
-    );
+    expect((await get(proxied, "/read", { ...wrong, "x-forwarded-for": "198.51.100.2" })).status).toBe(401);
+    expect((await get(proxied, "/read", { ...wrong, "x-forwarded-for": "198.51.100.1" })).status).toBe(429);
   });
 
   it("is the real peer address when served by Bun.serve", async () => {

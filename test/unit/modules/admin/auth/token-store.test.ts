@@ -45,12 +45,14 @@ describe("token store", () => {
       .query<{ key: string; value: string }, []>("SELECT key, value FROM documents WHERE namespace = 'auth'")
       .all();
     db.close();
-    expect(rows).toHaveLength(1);
+    // The token, its two index entries (by id, by creation) and the count.
+    expect(rows).toHaveLength(4);
     const raw = JSON.stringify(rows);
     expect(raw).not.toContain(token);
     expect(raw).not.toContain(token.slice(4));
     const sha = new Bun.CryptoHasher("sha256").update(token).digest("hex");
-    expect(JSON.parse(rows[0]?.value ?? "{}").hash).toBe(sha);
+    const record = rows.find((r) => r.key.startsWith("token:"));
+    expect(JSON.parse(record?.value ?? "{}").hash).toBe(sha);
   });
 
   it("never returns the token or its hash from list or verify", async () => {
@@ -160,7 +162,97 @@ describe("token store", () => {
     gate.resolve();
     await verifying;
     expect(await store.count()).toBe(0);
-    expect(await storage.listKeys("auth")).toEqual([]);
+    expect(await storage.listKeys("auth", "token:")).toEqual([]);
+  });
+});
+
+describe("token store at scale", () => {
+  it("pages tokens oldest first with a cursor; next is null on the last page", async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      names.push(`t${i}`);
+      await store.create({ name: `t${i}`, scopes: ["read"] });
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    for (;;) {
+      const page = await store.page(cursor === undefined ? { limit: 3 } : { limit: 3, cursor });
+      pages++;
+      expect(page.tokens.length).toBeLessThanOrEqual(3);
+      seen.push(...page.tokens.map((t) => t.name));
+      if (page.next === null) break;
+      cursor = page.next;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual(names);
+    expect((await store.page()).tokens.map((t) => t.name)).toEqual(names);
+    expect((await store.page({ limit: 7 })).next).toBeNull();
+    expect((await store.list()).map((t) => t.name)).toEqual(names);
+  });
+
+  it("keeps paging from a cursor whose token was revoked meanwhile", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await store.create({ name: `t${i}`, scopes: ["read"] })).info.id);
+    const first = await store.page({ limit: 2 });
+    await store.revoke(ids[1] as string);
+    const second = await store.page({ limit: 2, cursor: first.next as string });
+    expect(second.tokens.map((t) => t.name)).toEqual(["t2", "t3"]);
+  });
+
+  it("refuses a bad page limit or cursor", async () => {
+    await hearthRejection(store.page({ limit: 0 }), "INVALID_ARGUMENT");
+    await hearthRejection(store.page({ limit: 1001 }), "INVALID_ARGUMENT");
+    await hearthRejection(store.page({ cursor: "token:../x" }), "INVALID_ARGUMENT");
+    await hearthRejection(store.page({ cursor: "12" }), "INVALID_ARGUMENT");
+  });
+
+  it("refuses a token past maxTokens with AUTH_TOKEN_LIMIT; a revoke frees a place", async () => {
+    const capped = createTokenStore({ storage, maxTokens: 3 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await capped.create({ name: `t${i}`, scopes: ["read"] })).info.id);
+    const err = await hearthRejection(
+      capped.create({ name: "one-more", scopes: ["read"] }),
+      "AUTH_TOKEN_LIMIT",
+    );
+    expect(err.httpStatus).toBe(409);
+    expect(err.data).toEqual({ tokens: 3, maxTokens: 3 });
+    expect(await capped.count()).toBe(3);
+    expect(await capped.revoke(ids[0] as string)).toBe(true);
+    expect((await capped.create({ name: "again", scopes: ["read"] })).info.name).toBe("again");
+    expect(await capped.count()).toBe(3);
+  });
+
+  it("indexes tokens written before the indexes existed, once, on first use", async () => {
+    // What an older Hearth left: token records only, no index, no count.
+    const legacy = {
+      id: "0123456789ab",
+      name: "old",
+      scopes: ["read"],
+      createdAt: "2025-01-01T00:00:00.000Z",
+    };
+    const hash = new Bun.CryptoHasher("sha256").update("hth_legacy").digest("hex");
+    await storage.set("auth", `token:${hash.slice(0, 32)}`, { ...legacy, hash });
+    const fresh = createTokenStore({ storage });
+    expect(await fresh.count()).toBe(1);
+    await fresh.create({ name: "new", scopes: ["admin"] });
+    expect((await fresh.list()).map((t) => t.name)).toEqual(["old", "new"]);
+    expect(await fresh.revoke(legacy.id)).toBe(true);
+    expect((await fresh.list()).map((t) => t.name)).toEqual(["new"]);
+    expect(await fresh.count()).toBe(1);
+  });
+
+  it("re-indexes when another writer left the count out of step", async () => {
+    await store.create({ name: "a", scopes: ["read"] });
+    await storage.set("auth", "meta:tokens", { tokens: 40, seq: 40, version: 1 });
+    const again = createTokenStore({ storage });
+    expect(await again.count()).toBe(1);
+  });
+
+  it("refuses to revoke an id that could not be one, without touching storage keys", async () => {
+    await store.create({ name: "keep", scopes: ["read"] });
+    for (const id of ["../x", "ABC", "", "a".repeat(65)]) expect(await store.revoke(id)).toBe(false);
+    expect(await store.count()).toBe(1);
   });
 });
 
