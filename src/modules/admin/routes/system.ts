@@ -21,6 +21,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     open({
       method: "get",
       path: "/health",
+      operationId: "getLiveness",
       tags: ["health"],
       summary: "Liveness",
       description: "200 when healthy or degraded (a failed optional plugin), 503 when unhealthy.",
@@ -41,6 +42,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/health/ready",
+      operationId: "getReadiness",
       tags: ["health"],
       summary: "Readiness with per-component checks",
       responses: {
@@ -59,6 +61,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/metrics",
+      operationId: "getMetrics",
       tags: ["runtime"],
       summary: "Prometheus metrics (text exposition format)",
       responses: {
@@ -78,6 +81,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/runtime",
+      operationId: "getRuntime",
       tags: ["runtime"],
       summary: "Version, phase, uptime and the configuration without secrets",
       responses: { 200: json(RuntimeSchema, "The runtime") },
@@ -100,6 +104,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/modules",
+      operationId: "listModules",
       tags: ["modules"],
       summary: "Built-in modules with their state",
       responses: { 200: json(ModulesSchema, "The modules") },
@@ -111,6 +116,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/integrations",
+      operationId: "listIntegrations",
       tags: ["integrations"],
       summary: "Integration plugins with their status and config schema",
       responses: { 200: json(IntegrationsSchema, "The integrations") },
