@@ -330,6 +330,12 @@ export const ERROR_CODES = {
     retryable: false,
     description: "No such route or resource.",
   },
+  METHOD_NOT_ALLOWED: {
+    httpStatus: 405,
+    retryable: false,
+    description:
+      "The path exists but not for this method; the `Allow` header and `data.allow` list the ones it takes.",
+  },
   CLIENT_CLOSED_REQUEST: {
     httpStatus: 499,
     retryable: true,

@@ -1,11 +1,11 @@
 import { HearthError } from "../../errors.ts";
-import { NAME_SOURCE } from "../names/index.ts";
+import { EVENT_PATTERN_SOURCE, EVENT_TYPE_SOURCE } from "../names/index.ts";
 
 // The first segment (the domain) is an owner name, so a plugin `zigbee-stick` publishes
 // `zigbee-stick.device_joined`; the further segments are snake_case starting with a letter.
-const EVENT_TYPE = new RegExp(`^\\$?${NAME_SOURCE}(?:\\.[a-z][a-z0-9_]*)+$`);
-const SEGMENT = /^[a-z][a-z0-9_]*$/;
-const FIRST_SEGMENT = new RegExp(`^\\$?${NAME_SOURCE}$`);
+const EVENT_TYPE = new RegExp(EVENT_TYPE_SOURCE);
+// The same grammar the admin API documents for `?pattern=`.
+const PATTERN = new RegExp(EVENT_PATTERN_SOURCE);
 
 /** A subscription pattern, compiled once at subscribe time. */
 export type Matcher =
@@ -28,20 +28,11 @@ export function assertEventType(type: unknown): asserts type is string {
 /** Compiles a pattern or throws `BUS_INVALID_PATTERN`. */
 export function compilePattern(pattern: unknown): Matcher {
   if (pattern === "*") return { kind: "all" };
-  if (typeof pattern === "string") {
+  if (typeof pattern === "string" && PATTERN.test(pattern)) {
     const parts = pattern.split(".");
-    let wild = false;
-    let valid = parts.length >= 2;
-    for (let i = 0; valid && i < parts.length; i++) {
-      const part = parts[i] as string;
-      if (part === "*") wild = true;
-      else valid = (i === 0 ? FIRST_SEGMENT : SEGMENT).test(part);
-    }
-    if (valid) {
-      return wild
-        ? { kind: "segments", segments: parts.map((p) => (p === "*" ? null : p)) }
-        : { kind: "exact", type: pattern };
-    }
+    return parts.includes("*")
+      ? { kind: "segments", segments: parts.map((p) => (p === "*" ? null : p)) }
+      : { kind: "exact", type: pattern };
   }
   throw new HearthError(
     "BUS_INVALID_PATTERN",

@@ -1,9 +1,9 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { LOG_LEVELS } from "../log/index.ts";
-import { NAME, NAME_RULE } from "../names/index.ts";
+import { NAME, NAME_RULE, NAMESPACE_SOURCE } from "../names/index.ts";
 
-const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
+const NAMESPACE = new RegExp(NAMESPACE_SOURCE);
 
 /** Always secret, whatever the config says. */
 export const BUILTIN_SECRET_NAMESPACES = ["auth", "secrets"] as const;

@@ -15,6 +15,49 @@ export const NAME = new RegExp(`^${NAME_SOURCE}$`);
 /** The rule in words, for error messages and schemas. */
 export const NAME_RULE = "1-64 lowercase letters, digits or '-', starting with a letter";
 
+/**
+ * The other names the kernel enforces, each as the one source the kernel compiles and the admin API
+ * documents as a JSON Schema `pattern` (ECMAScript syntax, anchored), so the two cannot drift.
+ */
+
+/** A service action: the part after `<owner>.`. */
+const ACTION_SOURCE = "[a-z][a-z0-9_]*";
+
+/** `<owner>.<action>` or `v<N>.<owner>.<action>` (N without a leading zero); groups: N, owner, action. */
+export const SERVICE_NAME_SOURCE = `^(?:v([1-9][0-9]*)\\.)?(${NAME_SOURCE})\\.(${ACTION_SOURCE})$`;
+
+/** An event type's first segment: an owner name, `$`-prefixed for kernel events. */
+export const EVENT_DOMAIN_SOURCE = `\\$?${NAME_SOURCE}`;
+/** An event type's further segments, snake_case. */
+export const EVENT_SEGMENT_SOURCE = ACTION_SOURCE;
+/** `<domain>.<verb>[.<more>]`. */
+export const EVENT_TYPE_SOURCE = `^${EVENT_DOMAIN_SOURCE}(?:\\.${EVENT_SEGMENT_SOURCE})+$`;
+/** A subscription pattern: `*`, or an event type in which any segment may be `*`. */
+export const EVENT_PATTERN_SOURCE = `^(?:\\*|(?:${EVENT_DOMAIN_SOURCE}|\\*)(?:\\.(?:${EVENT_SEGMENT_SOURCE}|\\*))+)$`;
+
+/** The characters of state keys and storage keys. */
+const KEY_CHARS = "A-Za-z0-9_.:@/-";
+export const STATE_KEY_MAX = 512;
+/** A state key: 1–512 characters of `[A-Za-z0-9_.:@/-]`. */
+export const STATE_KEY_SOURCE = `^[${KEY_CHARS}]{1,${STATE_KEY_MAX}}$`;
+/** A state key pattern may be a full-length key plus wildcards. */
+export const STATE_PATTERN_MAX = 1024;
+/** A state key pattern: 1–1024 characters of the key set and `*`, never three `*` in a row. */
+export const STATE_PATTERN_SOURCE = `^(?!.*\\*\\*\\*)[*${KEY_CHARS}]{1,${STATE_PATTERN_MAX}}$`;
+
+export const NAMESPACE_MAX = 64;
+/** A storage namespace: 1–64 characters of `[A-Za-z0-9_.-]`. */
+export const NAMESPACE_SOURCE = `^[A-Za-z0-9_.-]{1,${NAMESPACE_MAX}}$`;
+export const STORAGE_KEY_MAX = 256;
+/** A storage key: 1–256 characters of `[A-Za-z0-9_.:@/-]`. */
+export const STORAGE_KEY_SOURCE = `^[${KEY_CHARS}]{1,${STORAGE_KEY_MAX}}$`;
+/** A storage key prefix: a storage key, or empty for every key. */
+export const STORAGE_PREFIX_SOURCE = `^[${KEY_CHARS}]{0,${STORAGE_KEY_MAX}}$`;
+
+export const TOKEN_NAME_MAX = 64;
+/** An API token's name: no control characters, not blank; 1–64 characters once trimmed. */
+export const TOKEN_NAME_SOURCE = "^(?=[\\s\\S]*\\S)[^\\u0000-\\u001f\\u007f]*$";
+
 /** Whether `value` is a valid owner name. */
 export function isName(value: unknown): value is string {
   return typeof value === "string" && NAME.test(value);

@@ -1,5 +1,5 @@
 import { HearthError } from "../../errors.ts";
-import { NAME_SOURCE } from "../names/index.ts";
+import { SERVICE_NAME_SOURCE } from "../names/index.ts";
 
 /** A service name taken apart. */
 export interface ParsedServiceName {
@@ -15,7 +15,7 @@ export interface ParsedServiceName {
 
 // Two segments are always `<owner>.<action>` (so an owner may be called `v2`); three segments need a
 // `v<N>` prefix. N has no leading zero so that each version has exactly one spelling.
-const NAME = new RegExp(`^(?:v([1-9][0-9]*)\\.)?(${NAME_SOURCE})\\.([a-z][a-z0-9_]*)$`);
+const NAME = new RegExp(SERVICE_NAME_SOURCE);
 
 /** Parses `<owner>.<action>` or `v<N>.<owner>.<action>`; undefined when the name is not valid. */
 export function parseServiceName(name: unknown): ParsedServiceName | undefined {

@@ -1,10 +1,10 @@
 import { HearthError } from "../../errors.ts";
+import { STATE_KEY_MAX, STATE_KEY_SOURCE, STATE_PATTERN_MAX, STATE_PATTERN_SOURCE } from "../names/index.ts";
 
-export const MAX_KEY_LENGTH = 512;
-// A pattern may be a full-length key plus a few wildcards.
-const MAX_PATTERN_LENGTH = 1024;
-const KEY_RE = /^[A-Za-z0-9_.:@/-]{1,512}$/;
-const PATTERN_RE = /^[A-Za-z0-9_.:@/*-]{1,1024}$/;
+export const MAX_KEY_LENGTH = STATE_KEY_MAX;
+const KEY_RE = new RegExp(STATE_KEY_SOURCE);
+// A pattern may be a full-length key plus a few wildcards (at most two in a row).
+const PATTERN_RE = new RegExp(STATE_PATTERN_SOURCE);
 const PATTERN_CACHE_SIZE = 128;
 
 /** Decides whether a key matches a compiled pattern. */
@@ -38,9 +38,13 @@ function invalidPattern(pattern: unknown, why: string): HearthError {
 
 function compile(pattern: string): KeyMatcher {
   if (!PATTERN_RE.test(pattern)) {
-    throw invalidPattern(pattern, `use 1–${MAX_PATTERN_LENGTH} characters of [A-Za-z0-9_.:@/-] and *`);
+    throw invalidPattern(
+      pattern,
+      pattern.includes("***")
+        ? "at most two * in a row"
+        : `use 1–${STATE_PATTERN_MAX} characters of [A-Za-z0-9_.:@/-] and *`,
+    );
   }
-  if (pattern.includes("***")) throw invalidPattern(pattern, "at most two * in a row");
   if (pattern === "**") return matchAll;
   if (!pattern.includes("*")) return (key) => key === pattern;
   let source = "^";

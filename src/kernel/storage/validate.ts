@@ -1,10 +1,11 @@
 import { HearthError } from "../../errors.ts";
+import { NAMESPACE_SOURCE, STORAGE_KEY_SOURCE } from "../names/index.ts";
 import type { JsonObject, StorageEntry } from "./types.ts";
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
-const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
-const KEY = /^[A-Za-z0-9_.:@/-]{1,256}$/;
+const NAMESPACE = new RegExp(NAMESPACE_SOURCE);
+const KEY = new RegExp(STORAGE_KEY_SOURCE);
 // SQLite's JSON functions refuse documents nested deeper than 1000; stay well under it.
 const MAX_DEPTH = 256;
 

@@ -11,7 +11,15 @@ import { silentLogger } from "../../kernel/log/index.ts";
 import { versionInfo } from "../../version.ts";
 import { accessLog } from "./access-log.ts";
 import { createAuth, createTokenStore } from "./auth/index.ts";
-import { bodyTooLarge, errorHandler, notFoundHandler, routeNotFound, validationFailed } from "./errors.ts";
+import {
+  bodyTooLarge,
+  errorHandler,
+  notFoundHandler,
+  routeNotFound,
+  toResponse,
+  validationFailed,
+} from "./errors.ts";
+import { MethodIndex, methodNotAllowed, withHead } from "./methods.ts";
 import { createMetrics, UNMATCHED_ROUTE } from "./metrics/index.ts";
 import { documentConfig, open } from "./openapi.ts";
 import { ownerPaths } from "./owner-openapi.ts";
@@ -82,8 +90,27 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
       if (!result.success) throw validationFailed(result.target, result.error);
     },
   });
+  const endpoints = new OwnerEndpoints(kernel.http);
+  // Read once every built-in route is registered (the first request comes after that).
+  let builtins: MethodIndex | undefined;
+  const methodsAt = (path: string) => {
+    builtins ??= new MethodIndex(app.routes);
+    const own = builtins.allowed(path);
+    const owners = endpoints.methodsAt(path);
+    return { methods: withHead([...own.methods, ...owners.methods]), route: own.route ?? owners.route };
+  };
+
   app.onError(errorHandler(log));
-  app.notFound(notFoundHandler());
+  const notFound = notFoundHandler();
+  // Outside /api/v1 (the health, metrics and document paths): a known path with another method is 405.
+  app.notFound((c) => {
+    const { methods, route } = methodsAt(c.req.path);
+    if (methods.length === 0) return notFound(c);
+    const { status, body } = toResponse(methodNotAllowed(c.req.method, methods));
+    c.set("route", route ?? UNMATCHED_ROUTE);
+    c.set("errorCode", body.error.code);
+    return c.json(body, status as 405, { Allow: methods.join(", ") });
+  });
 
   app.use("*", accessLog(log));
   app.use("*", metrics.httpMiddleware());
@@ -126,7 +153,6 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   eventRoutes(app, deps);
   tokenRoutes(app, deps);
 
-  const endpoints = new OwnerEndpoints(kernel.http);
   openApiRoute(app, endpoints, version.version);
 
   app.all(`${API_PREFIX}/*`, async (c) => {
@@ -136,11 +162,17 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
       services: kernel.services,
       caller: API_CALLER,
     });
-    if (res === undefined) {
-      c.set("route", UNMATCHED_ROUTE);
-      throw routeNotFound(c.req.method, c.req.path);
+    if (res !== undefined) return res;
+    const { methods, route } = methodsAt(c.req.path);
+    if (methods.length > 0) {
+      // Only a caller with a valid token (any scope) learns that the path exists: 401 before 405.
+      await auth.require("read")(c, async () => {});
+      c.set("route", route ?? UNMATCHED_ROUTE);
+      c.header("Allow", methods.join(", "));
+      throw methodNotAllowed(c.req.method, methods);
     }
-    return res;
+    c.set("route", UNMATCHED_ROUTE);
+    throw routeNotFound(c.req.method, c.req.path);
   });
   return app;
 }
@@ -154,8 +186,11 @@ function openApiRoute(app: AdminApp, endpoints: OwnerEndpoints, version: string)
     open({
       method: "get",
       path: "/openapi.json",
+      operationId: "getOpenApiDocument",
       tags: ["runtime"],
       summary: "This document (OpenAPI 3.1)",
+      description:
+        "The built-in routes and the endpoints owners (modules, plugins) have registered right now.",
       responses: {
         200: {
           description: "The OpenAPI document",

@@ -2,12 +2,21 @@
  * The admin module: Hearth's HTTP port. It serves the public liveness probe `/health`, the OpenAPI
  * document, Prometheus metrics and the authenticated `/api/v1` surface (see README "HTTP").
  */
+import type { Logger } from "../../kernel/log/index.ts";
 import { defineModule } from "../../kernel/modules/index.ts";
 import type { ModuleDefinition } from "../../kernel/modules/types.ts";
 import { versionInfo } from "../../version.ts";
 import { createAdminApp } from "./app.ts";
 import { createTokenStore, ensureBootstrapToken } from "./auth/index.ts";
 import type { AdminModuleOptions } from "./types.ts";
+
+/**
+ * Seconds a connection may stay silent before Bun closes it (Bun's own default, made explicit). Left
+ * to its default, Bun writes a plain-text `warn: Bun.serve() timed out a request…` line to stderr,
+ * which journald mixes into the JSON log; set explicitly, Bun stays quiet and the admin module logs the
+ * event itself, as JSON. The event stream turns it off for its own connections.
+ */
+export const IDLE_TIMEOUT_SECONDS = 10;
 
 export { createAdminApp } from "./app.ts";
 export type {
@@ -37,10 +46,15 @@ export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefin
       });
       await ensureBootstrapToken({ store: tokens, dataDir: config.dataDir, logger: ctx.log });
       const app = createAdminApp({ ...options, kernel: ctx, version, logger: ctx.log, tokens });
+      const log = ctx.log.child({ component: "http" });
       server = Bun.serve({
         hostname: config.http.host,
         port: config.http.port,
-        fetch: (req, srv) => app.fetch(req, { server: srv }),
+        idleTimeout: IDLE_TIMEOUT_SECONDS,
+        fetch: (req, srv) => {
+          watchIdleTimeout(req, log);
+          return app.fetch(req, { server: srv });
+        },
       });
       ctx.log.info(
         { host: config.http.host, port: server.port, url: server.url.href },
@@ -52,4 +66,26 @@ export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefin
       server = undefined;
     },
   });
+}
+
+/**
+ * Logs, as one JSON line, a request whose connection was closed after the idle timeout (a client that
+ * stalled mid-body, or a handler that sent nothing for that long). An earlier abort is a client that
+ * went away, which the error handler records (debug, status 499); a completed request never aborts.
+ */
+function watchIdleTimeout(req: Request, log: Logger): void {
+  const t0 = performance.now();
+  req.signal.addEventListener(
+    "abort",
+    () => {
+      const waitedMs = Math.round(performance.now() - t0);
+      if (waitedMs < IDLE_TIMEOUT_SECONDS * 1000) return;
+      // Never the path or query: keys and ids stay out of the log, as in the access log.
+      log.warn(
+        { method: req.method, idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS, waitedMs },
+        "request timed out: connection idle, closed",
+      );
+    },
+    { once: true },
+  );
 }

@@ -4,14 +4,20 @@
  */
 import { z } from "zod";
 import type { RegisteredEndpoint } from "../../kernel/http/types.ts";
-import { AUTH_ERRORS } from "./openapi.ts";
+import { AUTH_ERRORS, bodyErrors, ERROR_DESCRIPTIONS, ERROR_HEADERS, SERVICE_ERRORS } from "./openapi.ts";
 
 type JsonSchema = Record<string, unknown>;
 type Operation = Record<string, unknown>;
 export type PathItems = Record<string, Record<string, Operation>>;
 
 const ERROR_REF = { $ref: "#/components/schemas/Error" };
-const OWNER_ERRORS = [...AUTH_ERRORS, 400, 404, 413, 415, 422, 503, 504].sort();
+const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+
+/** The error statuses of one endpoint: auth, the service's own, and what its method's body can cause. */
+function errorStatuses(method: string): number[] {
+  const media = BODY_METHODS.has(method) ? [415] : [];
+  return [...new Set([...AUTH_ERRORS, ...SERVICE_ERRORS, ...bodyErrors(method), ...media])].sort();
+}
 
 /** Path items and tags for the endpoints, ready to merge into the document. */
 export function ownerPaths(endpoints: readonly RegisteredEndpoint[]): {
@@ -20,10 +26,19 @@ export function ownerPaths(endpoints: readonly RegisteredEndpoint[]): {
 } {
   const paths: PathItems = {};
   const owners = new Set<string>();
-  for (const e of endpoints) {
+  const ids = new Set<string>();
+  // Sorted by path and method, so a suffix that keeps an id unique is the same on every call.
+  const sorted = [...endpoints].sort((a, b) =>
+    a.fullPath === b.fullPath ? cmp(a.method, b.method) : cmp(a.fullPath, b.fullPath),
+  );
+  for (const e of sorted) {
     owners.add(e.owner);
     const { path, pathParams } = openApiPath(e.fullPath);
-    paths[path] = { ...paths[path], [e.method.toLowerCase()]: operation(e, pathParams) };
+    const base = operationId(e);
+    let id = base;
+    for (let n = 2; ids.has(id); n++) id = `${base}_${n}`;
+    ids.add(id);
+    paths[path] = { ...paths[path], [e.method.toLowerCase()]: operation(e, pathParams, id) };
   }
   const tags = [...owners].sort().map((name) => ({ name, description: `Endpoints of \`${name}\`` }));
   return { paths, tags };
@@ -49,7 +64,9 @@ function openApiPath(fullPath: string): { path: string; pathParams: string[] } {
   return { path: segments.join("/"), pathParams };
 }
 
-function operation(e: RegisteredEndpoint, pathParams: string[]): Operation {
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+function operation(e: RegisteredEndpoint, pathParams: string[], id: string): Operation {
   const params = toSchema(e.params, "input");
   const query = toSchema(e.query, "input");
   const parameters: Record<string, unknown>[] = pathParams.map((name) => ({
@@ -67,7 +84,7 @@ function operation(e: RegisteredEndpoint, pathParams: string[]): Operation {
     tags: [e.owner],
     summary: e.summary,
     description: `Calls the service \`${e.service}\` with path parameters, query and body merged as its params.\n\nScope: \`${e.scope}\`.`,
-    operationId: operationId(e),
+    operationId: id,
     security: [{ bearer: [] }],
     "x-scope": e.scope,
     "x-service": e.service,
@@ -82,14 +99,21 @@ function operation(e: RegisteredEndpoint, pathParams: string[]): Operation {
               content: { "application/json": { schema: toSchema(e.response, "output") ?? {} } },
             },
       ...Object.fromEntries(
-        OWNER_ERRORS.map((s) => [
-          s,
-          { description: "Error", content: { "application/json": { schema: ERROR_REF } } },
-        ]),
+        errorStatuses(e.method).map((s) => {
+          const headers = ERROR_HEADERS[s];
+          return [
+            s,
+            {
+              description: ERROR_DESCRIPTIONS[s] ?? "Error",
+              ...(headers === undefined ? {} : { headers }),
+              content: { "application/json": { schema: ERROR_REF } },
+            },
+          ];
+        }),
       ),
     },
   };
-  if (e.method !== "GET" && e.method !== "DELETE") {
+  if (BODY_METHODS.has(e.method)) {
     op.requestBody = {
       required: bodyRequired(e.body),
       content: { "application/json": { schema: toSchema(e.body, "input") ?? {} } },
@@ -98,6 +122,7 @@ function operation(e: RegisteredEndpoint, pathParams: string[]): Operation {
   return op;
 }
 
+/** `<method>_<path>` (`post_probe_items_id`): never clashes with a built-in id, which has no `_`. */
 function operationId(e: RegisteredEndpoint): string {
   const path = e.fullPath
     .replace(/^\/api\/v1\//, "")

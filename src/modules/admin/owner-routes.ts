@@ -14,6 +14,7 @@ import { invalidRequest, malformedJson, unsupportedMediaType, validationFailed }
 import type { AdminAuth, AdminEnv } from "./types.ts";
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH"]);
+const ENDPOINT_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"] as const;
 
 interface Match {
   endpoint: RegisteredEndpoint;
@@ -39,12 +40,29 @@ export class OwnerEndpoints {
 
   match(method: string, path: string): Match | undefined {
     this.#refresh();
-    const [hits] = this.#router.match(method, path) as [[RegisteredEndpoint, Record<string, string>][]];
+    // Hono answers HEAD by running the GET handler and dropping the body; so does the dispatcher.
+    const routed = method === "HEAD" ? "GET" : method;
+    const [hits] = this.#router.match(routed, path) as [[RegisteredEndpoint, Record<string, string>][]];
     const hit = hits[0];
     if (hit === undefined) return undefined;
     const params: Record<string, string> = {};
     for (const [name, value] of Object.entries(hit[1])) params[name] = decode(value);
     return { endpoint: hit[0], params };
+  }
+
+  /** The methods the endpoints take at `path` (none when no endpoint has that path). */
+  methodsAt(path: string): { methods: string[]; route: string | undefined } {
+    this.#refresh();
+    const methods: string[] = [];
+    let route: string | undefined;
+    for (const method of ENDPOINT_METHODS) {
+      const [hits] = this.#router.match(method, path) as [[RegisteredEndpoint, unknown][]];
+      const hit = hits.find(([e]) => e.method === method);
+      if (hit === undefined) continue;
+      methods.push(method);
+      route ??= hit[0].fullPath;
+    }
+    return { methods, route };
   }
 
   // Registered endpoints are frozen objects replaced on every change: comparing them one by one is

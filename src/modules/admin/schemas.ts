@@ -1,7 +1,29 @@
 /** Response and request schemas of the built-in routes (they validate requests and feed OpenAPI). */
 import { z } from "@hono/zod-openapi";
 import { SCOPES } from "../../kernel/http/index.ts";
+import {
+  EVENT_PATTERN_SOURCE,
+  NAME_SOURCE,
+  NAMESPACE_MAX,
+  NAMESPACE_SOURCE,
+  SERVICE_NAME_SOURCE,
+  STATE_KEY_MAX,
+  STATE_KEY_SOURCE,
+  STATE_PATTERN_MAX,
+  STATE_PATTERN_SOURCE,
+  STORAGE_KEY_MAX,
+  STORAGE_PREFIX_SOURCE,
+  TOKEN_NAME_MAX,
+  TOKEN_NAME_SOURCE,
+} from "../../kernel/names/index.ts";
 import { MAX_TOKEN_PAGE, TOKEN_CURSOR } from "./auth/index.ts";
+
+/*
+ * Names: zod checks the lengths (422 VALIDATION_FAILED); the `pattern` is documented from the same
+ * source the kernel compiles and enforced there, with its own code and 400 (BUS_INVALID_PATTERN,
+ * STATE_INVALID_KEY, STORAGE_INVALID_NAMESPACE, SERVICE_INVALID_NAME), or a 404 for a plugin name that
+ * cannot exist. So what the schema accepts the server accepts, and the reverse.
+ */
 
 const Status = z.enum(["healthy", "degraded", "unhealthy"]);
 const Phase = z.enum(["created", "initialised", "starting", "started", "stopping", "stopped", "failed"]);
@@ -139,7 +161,12 @@ export const PluginNameParams = z.object({
     .string()
     .min(1)
     .max(64)
-    .openapi({ param: { name: "name", in: "path" }, example: "demo" }),
+    .openapi({
+      param: { name: "name", in: "path" },
+      pattern: `^${NAME_SOURCE}$`,
+      description: "A plugin name: 1-64 lowercase letters, digits or `-`, starting with a letter.",
+      example: "demo",
+    }),
 });
 
 const ServiceInfo = z
@@ -162,7 +189,12 @@ export const ServiceNameParams = z.object({
     .string()
     .min(1)
     .max(256)
-    .openapi({ param: { name: "name", in: "path" }, example: "demo.ping" }),
+    .openapi({
+      param: { name: "name", in: "path" },
+      pattern: SERVICE_NAME_SOURCE,
+      description: "`<owner>.<action>`, or `v<N>.<owner>.<action>` for one version.",
+      example: "demo.ping",
+    }),
 });
 
 export const ServiceCallBody = z
@@ -172,10 +204,18 @@ export const ServiceCallBody = z
 export const ServiceResultSchema = z.object({ result: z.unknown() }).openapi("ServiceResult");
 
 export const StateKeysQuery = z.object({
-  pattern: z.string().max(512).optional().openapi({
-    description: "`*` matches within one `/` segment, `**` any run; default all keys.",
-    example: "demo/*",
-  }),
+  pattern: z
+    .string()
+    .min(1)
+    .max(STATE_PATTERN_MAX)
+    .optional()
+    .openapi({
+      description:
+        "Characters of a state key and `*`: `*` matches within one `/` segment, `**` any run (never " +
+        "`***`); default all keys.",
+      pattern: STATE_PATTERN_SOURCE,
+      example: "demo/*",
+    }),
 });
 
 export const StateKeysSchema = z.object({ keys: z.array(z.string()) });
@@ -184,9 +224,10 @@ export const StateKeyParams = z.object({
   key: z
     .string()
     .min(1)
-    .max(512)
+    .max(STATE_KEY_MAX)
     .openapi({
       param: { name: "key", in: "path" },
+      pattern: STATE_KEY_SOURCE,
       description: "The state key; may contain `/` (written as is, or as `%2F`).",
       example: "devices/demo-light",
     }),
@@ -208,12 +249,16 @@ export const NamespaceParams = z.object({
   namespace: z
     .string()
     .min(1)
-    .max(64)
-    .openapi({ param: { name: "namespace", in: "path" }, example: "demo" }),
+    .max(NAMESPACE_MAX)
+    .openapi({ param: { name: "namespace", in: "path" }, pattern: NAMESPACE_SOURCE, example: "demo" }),
 });
 
 export const NamespaceQuery = z.object({
-  prefix: z.string().max(512).optional().openapi({ description: "Only keys starting with this." }),
+  prefix: z
+    .string()
+    .max(STORAGE_KEY_MAX)
+    .optional()
+    .openapi({ description: "Only keys starting with this.", pattern: STORAGE_PREFIX_SOURCE }),
   limit: z.coerce
     .number()
     .int()
@@ -247,8 +292,10 @@ export const IntegrationsSchema = z.object({
 });
 
 export const EventsQuery = z.object({
-  pattern: z.string().max(256).optional().openapi({
+  pattern: z.string().min(1).max(256).optional().openapi({
     description: "Bus pattern: an event type, `*` as a whole segment (`device.*`), or `*` (default).",
+    pattern: EVENT_PATTERN_SOURCE,
+    example: "device.*",
   }),
 });
 
@@ -296,7 +343,17 @@ export const TokensQuery = z.object({
 
 export const CreateTokenBody = z
   .object({
-    name: z.string().trim().min(1).max(64),
+    // Checked here in full (422), so the token store's own check never answers 400 to a valid body.
+    name: z
+      .string()
+      .max(TOKEN_NAME_MAX)
+      .regex(new RegExp(TOKEN_NAME_SOURCE), "must not be blank or contain control characters")
+      .trim()
+      .openapi({
+        description: "1-64 characters without control characters, not blank; trimmed.",
+        pattern: TOKEN_NAME_SOURCE,
+        example: "grafana",
+      }),
     scopes: z.array(ScopeEnum).min(1),
   })
   .openapi("CreateToken");

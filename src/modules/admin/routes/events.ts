@@ -1,6 +1,6 @@
 /** Live bus events (read) as Server-Sent Events, bounded per token and in all. */
 import { HearthError } from "../../../errors.ts";
-import { secured } from "../openapi.ts";
+import { errorResponse, secured } from "../openapi.ts";
 import { EventsQuery } from "../schemas.ts";
 import { eventStream } from "../sse.ts";
 import type { AdminApp, RouteDeps } from "./deps.ts";
@@ -10,6 +10,7 @@ export function eventRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(deps.auth, "read", {
       method: "get",
       path: "/api/v1/events/stream",
+      operationId: "streamEvents",
       tags: ["events"],
       summary: "Bus events as Server-Sent Events",
       description:
@@ -20,6 +21,11 @@ export function eventRoutes(app: AdminApp, deps: RouteDeps): void {
       request: { query: EventsQuery },
       errors: [400, 422],
       responses: {
+        429: errorResponse(
+          429,
+          "Too many failed authentications from this address, or too many open event streams (for " +
+            "this token or in total); wait `Retry-After` seconds",
+        ),
         200: {
           description: "An endless `text/event-stream`",
           content: { "text/event-stream": { schema: { type: "string" } } },

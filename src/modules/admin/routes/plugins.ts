@@ -17,6 +17,7 @@ export function pluginRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/plugins",
+      operationId: "listPlugins",
       tags: ["plugins"],
       summary: "Plugins with their state and, when failed or skipped, the reason",
       responses: { 200: json(PluginsSchema, "The plugins") },
@@ -29,6 +30,7 @@ export function pluginRoutes(app: AdminApp, deps: RouteDeps): void {
       secured(auth, "admin", {
         method: "post",
         path: `/api/v1/plugins/{name}/${action}`,
+        operationId: `${action}Plugin`,
         tags: ["plugins"],
         summary: ACTIONS[action],
         request: { params: PluginNameParams },

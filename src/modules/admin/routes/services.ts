@@ -1,6 +1,6 @@
 /** Services: list (read) and the generic call (admin). */
 import { identityOf } from "../access-log.ts";
-import { json, secured } from "../openapi.ts";
+import { json, SERVICE_ERRORS, secured } from "../openapi.ts";
 import { ServiceCallBody, ServiceNameParams, ServiceResultSchema, ServicesSchema } from "../schemas.ts";
 import type { AdminApp, RouteDeps } from "./deps.ts";
 
@@ -15,6 +15,7 @@ export function serviceRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/services",
+      operationId: "listServices",
       tags: ["services"],
       summary: "Registered services",
       responses: { 200: json(ServicesSchema, "The services") },
@@ -26,6 +27,7 @@ export function serviceRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "admin", {
       method: "post",
       path: "/api/v1/services/{name}/call",
+      operationId: "callService",
       tags: ["services"],
       summary: "Calls any service with JSON params",
       description:
@@ -35,7 +37,9 @@ export function serviceRoutes(app: AdminApp, deps: RouteDeps): void {
         params: ServiceNameParams,
         body: { required: false, content: { "application/json": { schema: ServiceCallBody } } },
       },
-      errors: [400, 404, 415, 422, 503, 504],
+      // The service's own errors reach the caller unchanged (any catalogued status); 415 for a body
+      // that is not JSON.
+      errors: [...SERVICE_ERRORS, 415],
       responses: { 200: json(ServiceResultSchema, "What the service returned") },
     }),
     async (c) => {

@@ -17,6 +17,7 @@ export function stateRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/state",
+      operationId: "listStateKeys",
       tags: ["state"],
       summary: "State keys matching a pattern",
       request: { query: StateKeysQuery },
@@ -33,6 +34,7 @@ export function stateRoutes(app: AdminApp, deps: RouteDeps): void {
   const one = secured(auth, "read", {
     method: "get",
     path: "/api/v1/state/{key}",
+    operationId: "getStateValue",
     tags: ["state"],
     summary: "One state value",
     request: { params: StateKeyParams },

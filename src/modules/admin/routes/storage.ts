@@ -12,6 +12,7 @@ export function storageRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "admin", {
       method: "get",
       path: "/api/v1/storage",
+      operationId: "listStorageNamespaces",
       tags: ["storage"],
       summary: "Namespaces with their key counts (secret ones marked, never readable)",
       responses: { 200: json(NamespacesSchema, "The namespaces") },
@@ -30,6 +31,7 @@ export function storageRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "admin", {
       method: "get",
       path: "/api/v1/storage/{namespace}",
+      operationId: "listStorageEntries",
       tags: ["storage"],
       summary: "Keys and values of a non-secret namespace",
       request: { params: NamespaceParams, query: NamespaceQuery },

@@ -20,6 +20,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     open({
       method: "get",
       path: "/health",
+      operationId: "getLiveness",
       tags: ["health"],
       summary: "Liveness",
       description: "200 when healthy or degraded (a failed optional plugin), 503 when unhealthy.",
@@ -40,6 +41,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/health/ready",
+      operationId: "getReadiness",
       tags: ["health"],
       summary: "Readiness with per-component checks",
       responses: {
@@ -58,6 +60,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/metrics",
+      operationId: "getMetrics",
       tags: ["runtime"],
       summary: "Prometheus metrics (text exposition format)",
       responses: {
@@ -77,6 +80,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/runtime",
+      operationId: "getRuntime",
       tags: ["runtime"],
       summary: "Version, phase, uptime and the configuration without secrets",
       responses: { 200: json(RuntimeSchema, "The runtime") },
@@ -99,6 +103,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/modules",
+      operationId: "listModules",
       tags: ["modules"],
       summary: "Built-in modules with their state",
       responses: { 200: json(ModulesSchema, "The modules") },
@@ -110,6 +115,7 @@ export function systemRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "read", {
       method: "get",
       path: "/api/v1/integrations",
+      operationId: "listIntegrations",
       tags: ["integrations"],
       summary: "Integration plugins with their status and config schema",
       responses: { 200: json(IntegrationsSchema, "The integrations") },

@@ -11,6 +11,7 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "admin", {
       method: "get",
       path: "/api/v1/tokens",
+      operationId: "listTokens",
       tags: ["tokens"],
       summary: "Tokens (names, scopes, dates; never the secret), a page at a time",
       description:
@@ -31,11 +32,23 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "admin", {
       method: "post",
       path: "/api/v1/tokens",
+      operationId: "createToken",
       tags: ["tokens"],
       summary: "Creates a token; the response is the only time its secret is shown",
       request: { body: { required: true, content: { "application/json": { schema: CreateTokenBody } } } },
-      errors: [400, 409, 413, 415, 422],
-      responses: { 201: json(CreatedTokenSchema, "The token and its info") },
+      errors: [400, 409, 415, 422],
+      responses: {
+        201: {
+          ...json(CreatedTokenSchema, "The token and its info"),
+          links: {
+            revokeToken: {
+              operationId: "revokeToken",
+              parameters: { id: "$response.body#/info/id" },
+              description: "`info.id` is the `id` that revokes this token.",
+            },
+          },
+        },
+      },
     }),
     async (c) => {
       // The token store logs the creation (id, name, scopes), and the audit line who asked for it.
@@ -48,6 +61,7 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
     secured(auth, "admin", {
       method: "delete",
       path: "/api/v1/tokens/{id}",
+      operationId: "revokeToken",
       tags: ["tokens"],
       summary: "Revokes a token; it is refused from the next request on",
       request: { params: TokenIdParams },

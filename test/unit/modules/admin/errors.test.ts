@@ -139,10 +139,26 @@ describe("errors on the wire", () => {
     expect((await errorBody(res)).error.code).toBe("CLIENT_CLOSED_REQUEST");
   });
 
-  it("answers a wrong method on a known path with 404", async () => {
+  it("answers a wrong method on a known path with 405 and the methods it takes in Allow", async () => {
     const res = await h.request("/api/v1/runtime", { method: "DELETE", as: "admin" });
-    expect(res.status).toBe(404);
-    expectErrorShape(await res.json());
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("GET, HEAD");
+    const body = await errorBody(res);
+    expectErrorShape(body);
+    expect(body.error).toMatchObject({ code: "METHOD_NOT_ALLOWED", data: { allow: ["GET", "HEAD"] } });
+  });
+
+  it("answers a wrong method on a public path with 405 too, and an unknown path with 404", async () => {
+    const res = await h.request("/health", { method: "POST" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("GET, HEAD");
+    expect((await h.request("/no/such/path", { method: "POST" })).status).toBe(404);
+  });
+
+  it("answers a wrong method on an /api/v1 path without a token with 401, not 405", async () => {
+    const res = await h.request("/api/v1/tokens", { method: "PUT" });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("Allow")).toBeNull();
   });
 
   it("answers malformed JSON with 400 and a clear message", async () => {

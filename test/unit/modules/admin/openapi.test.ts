@@ -5,15 +5,25 @@ import { cleanupDirs, type Harness, plugin, startHarness } from "./harness.ts";
 
 type Doc = {
   openapi: string;
+  info: { license?: { name: string }; contact?: unknown };
+  servers?: { url: string }[];
   paths: Record<string, Record<string, Operation>>;
   tags: { name: string }[];
   components: { schemas: Record<string, unknown>; securitySchemes: Record<string, unknown> };
 };
 type Operation = {
+  operationId?: string;
   security?: unknown[];
   "x-scope"?: string;
   tags?: string[];
-  responses: Record<string, { content?: Record<string, { schema: unknown }> }>;
+  responses: Record<
+    string,
+    {
+      content?: Record<string, { schema: unknown }>;
+      headers?: Record<string, { required?: boolean }>;
+      links?: Record<string, { operationId: string; parameters: Record<string, string> }>;
+    }
+  >;
   parameters?: { name: string; in: string; required?: boolean }[];
   requestBody?: unknown;
 };
@@ -136,6 +146,43 @@ describe("GET /openapi.json", () => {
       expect(path).not.toBe("/health");
     }
     expect(doc.paths["/health"]?.get?.security).toEqual([]);
+  });
+
+  it("gives every operation a unique operationId, and has servers, a license and a contact", () => {
+    const ids = operations().map(([, , op]) => op.operationId);
+    expect(ids.every((id) => typeof id === "string" && /^[A-Za-z][A-Za-z0-9_]*$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(doc.paths["/api/v1/tokens"]?.post?.operationId).toBe("createToken");
+    expect(doc.paths["/api/v1/lamp/lamps/{id}"]?.get?.operationId).toBe("get_lamp_lamps_id");
+    expect(doc.servers?.[0]?.url).toBe("/");
+    expect(doc.info.license?.name).toBe("MIT");
+    expect(doc.info.contact).toBeDefined();
+  });
+
+  it("sends WWW-Authenticate with every 401 and Retry-After with every 429", () => {
+    for (const [, , op] of operations()) {
+      if (op["x-scope"] === "public") continue;
+      expect(op.responses["401"]?.headers?.["WWW-Authenticate"]?.required).toBe(true);
+      expect(op.responses["429"]?.headers?.["Retry-After"]?.required).toBe(true);
+    }
+  });
+
+  it("documents 413 where a body can arrive, and 415 where one is read as JSON", () => {
+    for (const [method, path, op] of operations()) {
+      const statuses = Object.keys(op.responses);
+      if (method === "get") expect(statuses).not.toContain("413");
+      else expect([path, statuses.includes("413")]).toEqual([path, true]);
+      if (op.requestBody !== undefined) expect([path, statuses.includes("415")]).toEqual([path, true]);
+    }
+  });
+
+  it("links a created token to the operation that revokes it", () => {
+    const links = doc.paths["/api/v1/tokens"]?.post?.responses["201"]?.links;
+    expect(links?.revokeToken).toEqual(
+      expect.objectContaining({ operationId: "revokeToken", parameters: { id: "$response.body#/info/id" } }),
+    );
+    const ids = new Set(operations().map(([, , op]) => op.operationId));
+    expect(ids.has(links?.revokeToken?.operationId)).toBe(true);
   });
 
   it("includes owner endpoints from their zod schemas, tagged by owner", () => {

@@ -92,8 +92,11 @@ describe("owner endpoints", () => {
     expect(res.status).toBe(422);
   });
 
-  it("answers 404 for a method the endpoint does not have", async () => {
-    expect((await h.request("/api/v1/lamp/lamps/a", { method: "DELETE", as: "admin" })).status).toBe(404);
+  it("answers 405 with Allow for a method the endpoint does not have", async () => {
+    const res = await h.request("/api/v1/lamp/lamps/a", { method: "DELETE", as: "admin" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("GET, HEAD");
+    expect((await h.request("/api/v1/lamp/lamps/a", { method: "HEAD", as: "read" })).status).toBe(200);
   });
 
   it("stops serving an owner's endpoints when the plugin is disabled and serves them again when enabled", async () => {
@@ -119,8 +122,10 @@ describe("owner endpoints", () => {
     }
     expect(err).toMatchObject({ code: "HTTP_ROUTE_CONFLICT", data: { owner: "tokens", holder: "admin" } });
     expect((err as Error).message).toContain("reserved for admin");
+    // The owner got nothing: GET is still not a method of the built-in path.
     const res = await h.request("/api/v1/tokens/x", { as: "admin" });
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(405);
+    expect(res.headers.get("Allow")).toBe("DELETE");
     const doc = await json(await h.request("/openapi.json"));
     expect(doc.paths["/api/v1/tokens/{id}"]?.get).toBeUndefined();
   });
