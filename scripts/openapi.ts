@@ -5,9 +5,9 @@
  *
  *   bun run scripts/openapi.ts [--out openapi.json]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { loadConfig } from "../src/kernel/config/index.ts";
 import { silentLogger } from "../src/kernel/log/index.ts";
 import { createAdminApp } from "../src/modules/admin/index.ts";
@@ -28,7 +28,10 @@ try {
     if (res.status !== 200) throw new Error(`GET /openapi.json answered ${res.status}`);
     const text = `${JSON.stringify(await res.json(), null, 2)}\n`;
     if (out === undefined) process.stdout.write(text);
-    else writeFileSync(out, text);
+    else {
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, text);
+    }
   } finally {
     await runtime.stop();
   }
