@@ -38,7 +38,10 @@ describe("scripts/install.sh (dry run under a root folder)", () => {
     expect(mode(join(root, "usr/local/bin/hearth"))).toBe("755");
     expect(readFileSync(join(root, "usr/local/bin/hearth")).equals(readFileSync(bin))).toBe(true);
     expect(mode(join(root, "etc/systemd/system/hearth.service"))).toBe("644");
-    expect(JSON.parse(readFileSync(join(root, "etc/hearth/hearth.json"), "utf8")).http.port).toBe(8420);
+    const installed = JSON.parse(readFileSync(join(root, "etc/hearth/hearth.json"), "utf8"));
+    expect(installed.http.port).toBe(8420);
+    // An installed service starts without the simulated house.
+    expect(installed.plugins.demo).toEqual({ enabled: false });
     expect(r.out).toContain("would run: useradd --system");
     expect(r.out).toContain("would run: systemctl enable hearth.service");
     expect(r.out).toContain("would run: systemctl restart hearth.service");

@@ -347,6 +347,24 @@ describe("devices", () => {
     expect((await device("bulbs-0x05")).available).toBe(true);
   });
 
+  it("lets the owner mark a device unavailable and available again", async () => {
+    const ctx = fake.current?.ctx as PluginContext<unknown>;
+    const off: Json = await ctx.services.call("devices.set_available", {
+      externalId: "0x02",
+      available: false,
+    });
+    expect(off.available).toBe(false);
+    await waitFor(() => of("device.availability_changed").length === 1, "the change");
+    expect(of("device.availability_changed")[0]?.payload).toEqual({ id: PLUG, available: false });
+    expect((await command(PLUG, { on_off: true })).status).toBe(409);
+    // Saying it again changes nothing.
+    await ctx.services.call("devices.set_available", { externalId: "0x02", available: false });
+    const on: Json = await ctx.services.call("devices.set_available", { id: PLUG, available: true });
+    expect(on.available).toBe(true);
+    await waitFor(() => of("device.availability_changed").length === 2, "the second change");
+    expect((await command(PLUG, { on_off: true })).status).toBe(200);
+  });
+
   it("lets only the owner announce, report or forget, and keeps a user's rename and area across a re-announce", async () => {
     const other: { current?: Bulbs } = {};
     const intruder = await bootRuntime({ dir: dataDir(), plugins: [bulbs({}), bulbs(other, "rival")] });
@@ -426,6 +444,8 @@ describe("devices", () => {
       accepted: false,
     });
     expect((await b.json<Json>("/api/v1/devices")).devices).toHaveLength(3);
+    const ready: Json = await b.json("/health/ready");
+    expect(JSON.stringify(ready.checks.modules)).toContain("1 reports for unknown devices dropped");
     await ctx.services.call("devices.announce", {
       externalId: "0x02",
       name: "Plug",

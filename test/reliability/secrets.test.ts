@@ -225,7 +225,7 @@ describe("secrets (issue 6)", () => {
     const expected: Record<string, number> = {
       "invalid JSON": 400,
       "bad scope": 422,
-      "control char in name": 400,
+      "control char in name": 422,
       "secret fails endpoint schema": 422,
       "secret too large for storage": 413,
       "secret fails service schema": 422,

@@ -232,7 +232,7 @@ export function createDevicesModule(): DefinedModule {
       const s = registry.stats();
       return {
         status: "healthy",
-        detail: `${s.devices} devices, ${s.available} available, ${s.pending} pending changes`,
+        detail: `${s.devices} devices, ${s.available} available, ${s.pending} pending changes, ${s.commandsFailed} of ${s.commands} commands failed, ${s.unknownReports} reports for unknown devices dropped`,
       };
     },
   });
