@@ -398,4 +398,18 @@ describe("presence after an away delay across a restart", () => {
     clock.advance(AWAY_DELAY);
     expect(state("presence/anna").home).toBe(false);
   });
+
+  it("ends at start an override whose time passed while Hearth was down", async () => {
+    b = await boot(dataDir());
+    const start = clock.now();
+    await anna();
+    await post("/api/v1/people/anna/override", { home: true, forMs: 60_000 }, control);
+    expect(state("presence/anna").home).toBe(true);
+    const dir = b.dir;
+    await b.stop();
+    b = await boot(dir, start + 120_000);
+    // Ended when the module started (before this test could subscribe to the event).
+    expect(state("presence/anna")).toMatchObject({ home: false, override: null, since: start + 120_000 });
+    expect((await b.kernel.storage.get("presence.status", "anna"))?.override).toBeNull();
+  });
 });
