@@ -265,6 +265,11 @@ export const ERROR_CODES = {
     description:
       "The device did not report a commanded change within devices.commandTimeoutMs; published in `device.command_failed` after the command was accepted.",
   },
+  PRESENCE_PERSON_EXISTS: {
+    httpStatus: 409,
+    retryable: false,
+    description: "A person with that id exists already; pick another id or update that person.",
+  },
   HTTP_TOO_MANY_STREAMS: {
     httpStatus: 429,
     retryable: true,

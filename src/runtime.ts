@@ -18,10 +18,11 @@ import type { ComponentHealth, ModuleContext, ModuleDefinition } from "./kernel/
 import { builtinSource } from "./kernel/plugins/index.ts";
 import type { PluginSource } from "./kernel/plugins/types.ts";
 import { openStorage } from "./kernel/storage/index.ts";
-import { withTimeout } from "./kernel/util/index.ts";
+import { type Clock, withTimeout } from "./kernel/util/index.ts";
 import { createAdminModule } from "./modules/admin/index.ts";
 import { createDevicesModule } from "./modules/devices/index.ts";
 import { createLoggerModule } from "./modules/logger/index.ts";
+import { createPresenceModule } from "./modules/presence/index.ts";
 import { acquirePidFile } from "./platform/pidfile.ts";
 import type { HealthReport, RuntimeMetrics, RuntimePhase, StopResult } from "./runtime-types.ts";
 
@@ -38,6 +39,8 @@ export interface RuntimeOptions {
   http?: boolean;
   /** Per plugin/module hook timeout (default: the smaller of 10 s and shutdownTimeoutMs). */
   hookTimeoutMs?: number;
+  /** Wall time and timers for the modules' own delays (presence); tests inject a manual clock. */
+  clock?: Clock;
 }
 
 // A sentinel, compared by identity in settleWithin; never seen outside this file.
@@ -170,6 +173,7 @@ export class CoreRuntime {
       const { modules } = parts;
       modules.add(createLoggerModule());
       modules.add(createDevicesModule());
+      modules.add(createPresenceModule({ clock: this.#options.clock }));
       if (this.#options.http !== false) modules.add(createAdminModule());
       for (const m of this.#options.modules ?? []) modules.add(m);
       await modules.registerAll(this.#moduleContext(parts));

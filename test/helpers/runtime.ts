@@ -10,6 +10,7 @@ import { loadConfig } from "../../src/kernel/config/index.ts";
 import type { ModuleDefinition } from "../../src/kernel/modules/types.ts";
 import { builtinSource } from "../../src/kernel/plugins/index.ts";
 import type { PluginSource } from "../../src/kernel/plugins/types.ts";
+import type { Clock } from "../../src/kernel/util/index.ts";
 import { createTokenStore } from "../../src/modules/admin/auth/index.ts";
 import { createAdminApp } from "../../src/modules/admin/index.ts";
 import { CoreRuntime } from "../../src/runtime.ts";
@@ -52,6 +53,8 @@ export interface BootOptions {
   /** Environment for the config loader (HEARTH_DATA_DIR is set for you). */
   env?: Record<string, string>;
   hookTimeoutMs?: number;
+  /** The modules' clock (presence); default the real one. */
+  clock?: Clock;
 }
 
 export type Booted = Awaited<ReturnType<typeof bootRuntime>>;
@@ -71,6 +74,7 @@ export async function bootRuntime(options: BootOptions = {}) {
     builtinPlugins: options.plugins ?? [],
     modules: options.modules ?? [],
     hookTimeoutMs: options.hookTimeoutMs ?? 1000,
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   await runtime.start();
   const tokens = createTokenStore({ storage: runtime.kernel.storage, logger: log.logger });

@@ -71,6 +71,12 @@ export const configSchema = z.strictObject({
       battery: z.int().min(1000).max(2_147_483_647),
     }),
   }),
+  presence: z.strictObject({
+    /** How long every tracker must say away before a person who was home is away (no flapping at the door). */
+    awayDelayMs: z.int().min(0).max(86_400_000),
+    /** How long a source tracker's report counts when the tracker sets no ttlMs. */
+    sourceTtlMs: z.int().min(1000).max(2_147_483_647),
+  }),
   plugins: z.record(
     z.string().regex(NAME, `a plugin name: ${NAME_RULE}`),
     z.strictObject({
@@ -99,6 +105,7 @@ export const DEFAULTS = {
   logLevel: "info",
   storage: { durable: false, flushIntervalMs: 5000, maxValueBytes: 1024 * 1024, secretNamespaces: [] },
   devices: { commandTimeoutMs: 10_000, availableTimeoutMs: { mains: 600_000, battery: 90_000_000 } },
+  presence: { awayDelayMs: 180_000, sourceTtlMs: 86_400_000 },
   plugins: {},
 } as const;
 

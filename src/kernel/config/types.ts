@@ -43,6 +43,12 @@ export interface HearthConfig {
     /** Silence after which a device is unavailable: mains-powered, battery-powered. */
     availableTimeoutMs: { mains: number; battery: number };
   };
+  presence: {
+    /** How long all trackers must say away before a person who was home is away. */
+    awayDelayMs: number;
+    /** How long a source tracker's report counts unless the tracker sets its own ttlMs. */
+    sourceTtlMs: number;
+  };
   plugins: Record<string, PluginConfigEntry>;
 }
 

@@ -1,2 +1,3 @@
 export { checkTimeout, MAX_TIMER_MS } from "./check-timeout.ts";
+export { type Clock, systemClock } from "./clock.ts";
 export { withTimeout } from "./with-timeout.ts";
