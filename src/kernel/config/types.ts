@@ -1,3 +1,4 @@
+import type { GpioHardwareConfig } from "../hardware/types.ts";
 import type { LogLevel } from "../log/types.ts";
 
 /** A plugin's entry under `plugins.<name>` in the config file. */
@@ -43,6 +44,8 @@ export interface HearthConfig {
     /** Silence after which a device is unavailable: mains-powered, battery-powered. */
     availableTimeoutMs: { mains: number; battery: number };
   };
+  /** Hardware shared by plugins. */
+  hardware: { gpio: GpioHardwareConfig };
   plugins: Record<string, PluginConfigEntry>;
 }
 
