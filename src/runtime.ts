@@ -238,6 +238,7 @@ export class CoreRuntime {
       await settleWithin(c.kernel.bus.publish("$runtime.stopping", {}), Math.floor(limit / 4));
       await c.plugins.stopAll();
       await c.modules.stopAll(this.#moduleContext(c));
+      await c.kernel.hardware.close();
       await c.kernel.bus.drain();
     })();
     const outcome = await settleWithin(steps, limit);

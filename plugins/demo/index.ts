@@ -2,9 +2,12 @@
  * The demo plugin: a small simulated house driven through the devices module exactly as a real
  * integration drives hardware. It announces its devices, answers `demo.command` after a short delay
  * (as a real bulb does) and then reports the new state, and reports sensor values on its interval.
- * Uses only the SDK. The default config of an installed service disables it.
+ * The switch is a relay and the motion sensor a PIR on a private simulated GPIO
+ * (`ctx.hardware.gpio.sim()`), so they take the path real pins take: the command drives the relay
+ * line, and the PIR's line edges are what gets reported. Uses only the SDK. The default config of an
+ * installed service disables it.
  */
-import { definePlugin, type PluginContext } from "../../src/sdk/index.ts";
+import { definePlugin, type PluginContext, type SimGpio } from "../../src/sdk/index.ts";
 
 interface DemoConfig {
   /** How often the simulated sensors report, in ms. */
@@ -82,6 +85,10 @@ const HOUSE: SimDevice[] = [
 /** Power drawn by the simulated plug's load when on, in W. */
 const PLUG_LOAD_W = 60;
 
+/** The simulated GPIO lines (BCM numbers on the sim's header-like chip). */
+const DEMO_RELAY_LINE = 17;
+const DEMO_PIR_LINE = 4;
+
 export default definePlugin<DemoConfig>({
   configSchema: (z) =>
     z.object({
@@ -114,6 +121,28 @@ export default definePlugin<DemoConfig>({
       await save();
       await ctx.services.call("devices.report", { externalId, state });
     };
+    const warn = (what: string) => (err: unknown) =>
+      ctx.log.warn({ err: String(err) }, `demo ${what} failed`);
+
+    // The switch's relay and the hall's PIR sensor, on the demo's own simulated GPIO.
+    const gpio = await ctx.hardware.gpio.sim();
+    const relay = await gpio.open(DEMO_RELAY_LINE, {
+      direction: "output",
+      initial: (hardware.get("switch") as State).on_off === true,
+    });
+    const pir = await gpio.open(DEMO_PIR_LINE, { direction: "input", edge: "both", bias: "pull-down" });
+    pir.watch((edge) => {
+      void report("motion", { motion: edge.value === 1 }).catch(warn("motion report"));
+    });
+    const carryOut = async (externalId: string, changes: State) => {
+      if (externalId === "switch" && typeof changes.on_off === "boolean") {
+        await relay.write(changes.on_off);
+        const on = (await relay.read()) === 1;
+        await report("switch", { ...changes, on_off: on, power: on ? PLUG_LOAD_W : 0 });
+        return;
+      }
+      await report(externalId, changes);
+    };
 
     ctx.services.register(
       "command",
@@ -123,14 +152,9 @@ export default definePlugin<DemoConfig>({
           throw ctx.errors.create("NOT_FOUND", `The demo has no device "${params.externalId}"`);
         }
         const changes = { ...params.changes };
-        if (params.externalId === "switch" && typeof changes.on_off === "boolean") {
-          changes.power = changes.on_off ? PLUG_LOAD_W : 0;
-        }
         // Acknowledged at once; carried out, and reported, a moment later.
         ctx.setTimeout(() => {
-          void report(params.externalId, changes).catch((err: unknown) =>
-            ctx.log.warn({ err: String(err) }, "demo report failed"),
-          );
+          void carryOut(params.externalId, changes).catch(warn("command"));
         }, commandDelayMs);
         return { accepted: true };
       },
@@ -152,16 +176,13 @@ export default definePlugin<DemoConfig>({
         attributes: { manufacturer: "Hearth", model: `demo-${d.externalId}` },
         ...(d.area === undefined ? {} : { area: d.area }),
       });
-      await ctx.services.call("devices.report", {
-        externalId: d.externalId,
-        state: hardware.get(d.externalId),
-      });
+      const state = { ...hardware.get(d.externalId) };
+      if (d.externalId === "motion") state.motion = (await pir.read()) === 1;
+      await ctx.services.call("devices.report", { externalId: d.externalId, state });
     }
 
     ctx.setInterval(() => {
-      void tick(ctx, hardware, report).catch((err: unknown) =>
-        ctx.log.warn({ err: String(err) }, "demo tick failed"),
-      );
+      void tick(ctx, hardware, gpio, report).catch(warn("tick"));
     }, intervalMs);
     ctx.log.info({ intervalMs, devices: HOUSE.length }, "demo house running");
   },
@@ -170,6 +191,7 @@ export default definePlugin<DemoConfig>({
 async function tick(
   ctx: PluginContext<DemoConfig>,
   hardware: Map<string, State>,
+  gpio: SimGpio,
   report: (externalId: string, state: State) => Promise<void>,
 ): Promise<void> {
   const { motionChance, doorChance, buttonChance } = ctx.config;
@@ -180,10 +202,10 @@ async function tick(
     temperature: drift(climate.temperature, 0.4, 15, 28),
     humidity: drift(climate.humidity, 1, 30, 70),
   });
-  const motion = hardware.get("motion") as State;
-  // Motion is seen rarely and clears on the next tick, like a PIR sensor's hold time.
-  if (motion.motion === true) await report("motion", { motion: false });
-  else if (Math.random() < motionChance) await report("motion", { motion: true });
+  // Motion is seen rarely and clears on the next tick, like a PIR sensor's hold time. The PIR's pin
+  // moves; its edge is what reports the motion.
+  if (gpio.level(DEMO_PIR_LINE) === 1) gpio.drive(DEMO_PIR_LINE, 0);
+  else if (Math.random() < motionChance) gpio.drive(DEMO_PIR_LINE, 1);
   if (Math.random() < doorChance) {
     await report("door", { contact: !(hardware.get("door") as State).contact });
   }

@@ -6,7 +6,15 @@
 import { HearthError } from "../errors.ts";
 import { versionInfo } from "../version.ts";
 import { type Command, commandHelp, EXIT, type Io, parseStrict } from "./command.ts";
-import { BACKUP_META, CHECK_META, PLUGINS_META, RESTORE_META, RUN_META, TOKEN_META } from "./meta.ts";
+import {
+  BACKUP_META,
+  CHECK_META,
+  PLUGINS_META,
+  PORTS_META,
+  RESTORE_META,
+  RUN_META,
+  TOKEN_META,
+} from "./meta.ts";
 
 export { type Command, EXIT, type Io } from "./command.ts";
 
@@ -51,6 +59,7 @@ export const COMMANDS: Command[] = [
   lazy(RUN_META, async () => (await import("./run.ts")).runCommand),
   lazy(CHECK_META, async () => (await import("./check.ts")).checkCommand),
   lazy(PLUGINS_META, async () => (await import("./plugins.ts")).pluginsCommand),
+  lazy(PORTS_META, async () => (await import("./ports.ts")).portsCommand),
   lazy(BACKUP_META, async () => (await import("./backup.ts")).backupCommand),
   lazy(RESTORE_META, async () => (await import("./backup.ts")).restoreCommand),
   lazy(TOKEN_META, async () => (await import("./token.ts")).tokenCommand),

@@ -24,6 +24,13 @@ export const PLUGINS_META: Meta = {
   options: `${CONFIG_FLAGS_HELP}\n      --json            machine-readable output`,
 };
 
+export const PORTS_META: Meta = {
+  name: "ports",
+  summary: "List serial ports (path, by-id link, USB ids, known adapters) and GPIO chips with their lines",
+  usage: "hearth ports [--json]",
+  options: "      --json            machine-readable output",
+};
+
 export const TOKEN_META: Meta = {
   name: "token",
   summary: "Create, list and revoke admin API tokens (the token is printed once, on create)",

@@ -1,5 +1,6 @@
 import { createEventBus } from "./bus/index.ts";
 import type { HearthConfig } from "./config/types.ts";
+import { createHardware } from "./hardware/index.ts";
 import { createHttpRegistry } from "./http/index.ts";
 import { createIntegrationRegistry, INTEGRATIONS_NAMESPACE } from "./integrations/index.ts";
 import type { Logger } from "./log/types.ts";
@@ -60,8 +61,9 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
   await integrations.load();
   await mirror.syncFromStorage();
   const modules = createModuleManager({ logger, hookTimeoutMs });
+  const hardware = createHardware({ gpio: config.hardware.gpio, logger });
   const plugins = createPluginManager({
-    kernel: { bus, services, state, storage, http, integrations, mirror },
+    kernel: { bus, services, state, storage, http, integrations, mirror, hardware },
     logger,
     pluginsDir: config.pluginsDir,
     builtins: options.builtinPlugins,
@@ -77,6 +79,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     mirror,
     http,
     integrations,
+    hardware,
     modules,
     plugins,
     runtime,

@@ -6,6 +6,7 @@
 import type { HealthReport, RuntimeMetrics, RuntimePhase } from "../runtime-types.ts";
 import type { EventBus } from "./bus/types.ts";
 import type { HearthConfig } from "./config/types.ts";
+import type { Hardware } from "./hardware/types.ts";
 import type { HttpRegistry } from "./http/types.ts";
 import type { IntegrationRegistry } from "./integrations/types.ts";
 import type { StateMirror } from "./mirror/types.ts";
@@ -45,6 +46,8 @@ export interface Kernel {
   readonly mirror: StateMirror;
   readonly http: HttpRegistry;
   readonly integrations: IntegrationRegistry;
+  /** The hardware ports plugins share (`ctx.hardware`); opened lazily, closed by the runtime's stop. */
+  readonly hardware: Hardware;
   readonly modules: ModulesView;
   readonly plugins: PluginsView;
   readonly runtime: RuntimeView;

@@ -9,6 +9,25 @@
 import type { PluginDefinition } from "./types.ts";
 
 export type {
+  GpioBias,
+  GpioChipInfo,
+  GpioDirection,
+  GpioEdge,
+  GpioEdgeEvent,
+  GpioLine,
+  GpioLineInfo,
+  GpioLineRef,
+  GpioOpenOptions,
+  GpioSelection,
+  GpioValue,
+  PluginGpio,
+  PluginHardware,
+  SimChipOptions,
+  SimGpio,
+  SimLevelChange,
+} from "./hardware.ts";
+
+export type {
   BusEvent,
   EndpointDefinition,
   EventHandler,

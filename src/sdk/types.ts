@@ -6,6 +6,7 @@ import type { Logger } from "../kernel/log/types.ts";
 import type { CallOptions, RegisterOptions, ServiceHandler } from "../kernel/services/types.ts";
 import type { StateSetOptions, StateWatcher, Unwatch } from "../kernel/state/types.ts";
 import type { StorageOps } from "../kernel/storage/types.ts";
+import type { PluginHardware } from "./hardware.ts";
 
 export type { BusEvent, EndpointDefinition, EventHandler, Logger, StorageOps };
 
@@ -120,6 +121,8 @@ export interface PluginContext<C = Record<string, unknown>> extends PluginTimers
   readonly http: {
     register(endpoint: Omit<EndpointDefinition, "service" | "base"> & { service: string }): void;
   };
+  /** The hardware ports (`gpio`), shared by the process; what the plugin opens is closed when it stops. */
+  readonly hardware: PluginHardware;
 }
 
 export type PluginHook<C> = (ctx: PluginContext<C>) => void | Promise<void>;

@@ -217,6 +217,13 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
     dataDir,
     pluginsDir,
     storage: { ...parsed.storage, secretNamespaces },
+    hardware: {
+      gpio: {
+        ...parsed.hardware.gpio,
+        sysfsRoot: resolve(cwd, parsed.hardware.gpio.sysfsRoot),
+        devDir: resolve(cwd, parsed.hardware.gpio.devDir),
+      },
+    },
   };
   return { config, file };
 }

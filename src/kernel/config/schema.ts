@@ -77,6 +77,14 @@ export const configSchema = z.strictObject({
     /** How long a source tracker's report counts when the tracker sets no ttlMs. */
     sourceTtlMs: z.int().min(1000).max(2_147_483_647),
   }),
+  hardware: z.strictObject({
+    /** The GPIO driver every plugin shares: `auto` picks gpiochip, then sysfs. */
+    gpio: z.strictObject({
+      driver: z.enum(["auto", "gpiochip", "sysfs", "sim"]),
+      sysfsRoot: path,
+      devDir: path,
+    }),
+  }),
   plugins: z.record(
     z.string().regex(NAME, `a plugin name: ${NAME_RULE}`),
     z.strictObject({
@@ -106,6 +114,7 @@ export const DEFAULTS = {
   storage: { durable: false, flushIntervalMs: 5000, maxValueBytes: 1024 * 1024, secretNamespaces: [] },
   devices: { commandTimeoutMs: 10_000, availableTimeoutMs: { mains: 600_000, battery: 90_000_000 } },
   presence: { awayDelayMs: 180_000, sourceTtlMs: 86_400_000 },
+  hardware: { gpio: { driver: "auto", sysfsRoot: "/sys/class/gpio", devDir: "/dev" } },
   plugins: {},
 } as const;
 
@@ -123,6 +132,7 @@ export const ENV_VARS: readonly { name: string; path: string; kind: EnvKind }[] 
   { name: "HEARTH_LOG_LEVEL", path: "logLevel", kind: "string" },
   { name: "HEARTH_STORAGE_DURABLE", path: "storage.durable", kind: "bool" },
   { name: "HEARTH_STORAGE_FLUSH_INTERVAL_MS", path: "storage.flushIntervalMs", kind: "int" },
+  { name: "HEARTH_GPIO_DRIVER", path: "hardware.gpio.driver", kind: "string" },
 ];
 
 /**

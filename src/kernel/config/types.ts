@@ -1,3 +1,4 @@
+import type { GpioHardwareConfig } from "../hardware/types.ts";
 import type { LogLevel } from "../log/types.ts";
 
 /** A plugin's entry under `plugins.<name>` in the config file. */
@@ -49,6 +50,8 @@ export interface HearthConfig {
     /** How long a source tracker's report counts unless the tracker sets its own ttlMs. */
     sourceTtlMs: number;
   };
+  /** Hardware shared by plugins. */
+  hardware: { gpio: GpioHardwareConfig };
   plugins: Record<string, PluginConfigEntry>;
 }
 

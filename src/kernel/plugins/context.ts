@@ -5,6 +5,7 @@ import type { Unsubscribe } from "../bus/types.ts";
 import type { Logger } from "../log/types.ts";
 import { reservedBy } from "../names/index.ts";
 import type { Unwatch } from "../state/types.ts";
+import { scopedHardware } from "./scope-hardware.ts";
 import { type ScopeErrorSource, ScopeLife } from "./scope-life.ts";
 import { scopedTasks } from "./scope-tasks.ts";
 import { scopedTimers } from "./scope-timers.ts";
@@ -35,6 +36,8 @@ export interface PluginScope {
   abort(reason: unknown): void;
   /** Waits up to `timeoutMs` for the plugin's tasks to end; returns the names still running. */
   settleTasks(timeoutMs: number): Promise<string[]>;
+  /** Closes the hardware the plugin opened (GPIO lines…); failures are logged. Run after `dispose`. */
+  releaseHardware(): Promise<void>;
   /**
    * Removes everything registered through the context (services, subscriptions, watchers, endpoints,
    * timers); from then on every call through the context throws PLUGIN_STATE_CONFLICT. Idempotent.
@@ -84,6 +87,7 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
   const watchers = new Set<Unwatch>();
   const timers = scopedTimers(life);
   const tasks = scopedTasks(life);
+  const hardware = scopedHardware(life, kernel.hardware, log);
   const live = () => life.live();
 
   const context: PluginContext<unknown> = Object.freeze({
@@ -116,6 +120,7 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
     state: scopedState(life, kernel, watchers),
     storage: scopedStorage(kernel.storage, plugin, live),
     http: scopedHttp(life, kernel),
+    hardware: hardware.api,
     ...timers.api,
   } satisfies PluginContext<unknown>);
 
@@ -145,6 +150,7 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
     clearTimers: timers.clear,
     abort: (reason) => life.abort(reason),
     settleTasks: (timeoutMs) => tasks.settle(timeoutMs),
+    releaseHardware: () => hardware.release(),
     dispose,
   };
 }

@@ -91,7 +91,7 @@ export class PluginLifecycle {
       this.publish("$plugin.stopped", e);
     }
     await this.#unload(e);
-    this.#retire(e);
+    await this.#retire(e);
     e.state = "unloaded";
     this.publish("$plugin.unloaded", e);
     e.log.info("plugin unloaded");
@@ -213,7 +213,7 @@ export class PluginLifecycle {
       return true;
     } catch (err) {
       await this.#endTasks(e);
-      this.#retire(e);
+      await this.#retire(e);
       await this.#fail(e, err, "onLoad");
       return false;
     }
@@ -235,7 +235,7 @@ export class PluginLifecycle {
       scope.clearTimers();
       await this.#endTasks(e);
       await this.#unload(e);
-      this.#retire(e);
+      await this.#retire(e);
       await this.#fail(e, err, "onStart");
       return false;
     }
@@ -274,15 +274,24 @@ export class PluginLifecycle {
     }
   }
 
-  /** Removes everything the current load registered, keeping its service counters. */
-  #retire(e: Entry): void {
+  /** Removes everything the current load registered (and closes its hardware), keeping its service counters. */
+  async #retire(e: Entry): Promise<void> {
     const scope = e.scope;
     if (scope === undefined) return;
+    const name = e.manifest.name;
     const { calls, failures, faults } = sumStats(scope.services, this.#o.kernel.services.stats());
     e.pastCalls += calls;
     e.pastFailures += failures;
     e.pastFaults += faults;
     scope.dispose();
+    // After dispose (no new opens) and after onStop/onUnload (which may set outputs to a safe state).
+    await withTimeout(
+      () => scope.releaseHardware(),
+      this.#o.hookTimeoutMs,
+      () => new HearthError("PLUGIN_HOOK_TIMEOUT", `Closing the hardware of plugin "${name}" timed out`),
+    ).catch((err: unknown) =>
+      e.log.error({ err: errorMessage(err) }, "closing the plugin's hardware failed"),
+    );
     e.scope = undefined;
     e.definition = undefined;
     if (e.status !== undefined) {

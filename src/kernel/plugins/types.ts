@@ -1,5 +1,6 @@
 import type { PluginDefinition, PluginStatus } from "../../sdk/types.ts";
 import type { PluginConfigEntry } from "../config/types.ts";
+import type { Hardware } from "../hardware/types.ts";
 import type { Logger } from "../log/types.ts";
 import type { StateMirror } from "../mirror/types.ts";
 import type { ComponentHealth, ComponentStatus } from "../modules/types.ts";
@@ -137,6 +138,8 @@ export type PluginKernel = Pick<Kernel, "bus" | "services" | "state" | "http"> &
   readonly integrations?: IntegrationSink;
   /** Where plugins' declared secret namespaces are recorded (never mirrored, never shown). */
   readonly mirror?: Pick<StateMirror, "addSecret" | "isSecret">;
+  /** The shared hardware behind `ctx.hardware`; without it GPIO calls fail with GPIO_UNAVAILABLE. */
+  readonly hardware?: Hardware;
 };
 
 export interface PluginManagerOptions {

@@ -91,9 +91,9 @@ export const escaped = (root: string): string[] => readdirSync(root).filter((n) 
 export const refusals = (cases: readonly ManifestCase[]) =>
   cases.flatMap((c) => c.refused.map((r) => ({ c, r })));
 
-/** The plugins that must start beside `cases`: the canary, the built-in demo, and the cases' good ones. */
+/** The plugins that must start beside `cases`: the canary, the built-ins (demo, gpio), and the cases' good ones. */
 export const expectedStarts = (cases: readonly ManifestCase[]): string[] =>
-  ["canary", "demo", ...cases.flatMap((c) => c.starts ?? [])].sort();
+  ["canary", "demo", "gpio", ...cases.flatMap((c) => c.starts ?? [])].sort();
 
 export const filled = (c: ManifestCase, r: Refusal, places: Places) => ({
   who: r.who.map((w) => fill(w, c, places)),
