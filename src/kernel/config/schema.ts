@@ -5,6 +5,15 @@ import { NAME, NAME_RULE, NAMESPACE_SOURCE } from "../names/index.ts";
 
 const NAMESPACE = new RegExp(NAMESPACE_SOURCE);
 
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Always secret, whatever the config says. */
 export const BUILTIN_SECRET_NAMESPACES = ["auth", "secrets"] as const;
 
@@ -71,6 +80,12 @@ export const configSchema = z.strictObject({
       battery: z.int().min(1000).max(2_147_483_647),
     }),
   }),
+  /** Where the home is: sun times for automations, and the time zone of their clock times. */
+  location: z.strictObject({
+    latitude: z.number().min(-90).max(90).optional(),
+    longitude: z.number().min(-180).max(180).optional(),
+    timeZone: z.string().min(1).max(64).refine(isTimeZone, "an IANA time zone such as Europe/Berlin"),
+  }),
   plugins: z.record(
     z.string().regex(NAME, `a plugin name: ${NAME_RULE}`),
     z.strictObject({
@@ -99,6 +114,7 @@ export const DEFAULTS = {
   logLevel: "info",
   storage: { durable: false, flushIntervalMs: 5000, maxValueBytes: 1024 * 1024, secretNamespaces: [] },
   devices: { commandTimeoutMs: 10_000, availableTimeoutMs: { mains: 600_000, battery: 90_000_000 } },
+  location: { timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" },
   plugins: {},
 } as const;
 

@@ -43,6 +43,13 @@ export interface HearthConfig {
     /** Silence after which a device is unavailable: mains-powered, battery-powered. */
     availableTimeoutMs: { mains: number; battery: number };
   };
+  /** Where the home is: sun times and the time zone automations' clock times are read in. */
+  location: {
+    latitude?: number;
+    longitude?: number;
+    /** IANA time zone; defaults to the system's. */
+    timeZone: string;
+  };
   plugins: Record<string, PluginConfigEntry>;
 }
 
