@@ -61,7 +61,7 @@ describe("time and sun conditions", () => {
     const ok = checkAll(
       [c],
       {
-        state: { get: (k: string) => state[k] },
+        state: { get: <T>(k: string) => state[k] as T | undefined },
         now,
         timeZone: BERLIN,
         location: { latitude: 52.52, longitude: 13.405 },
