@@ -357,7 +357,7 @@ export const ERROR_CODES = {
     httpStatus: 422,
     retryable: false,
     description:
-      "A `{{ … }}` template does not parse (unknown function, bad token, unbalanced brackets); refused when the rule is saved.",
+      "A `{{ … }}` template does not parse (unknown function, bad token, unbalanced brackets); when a rule is saved it is a VALIDATION_FAILED issue at the template's path.",
   },
   TEMPLATE_LIMIT_EXCEEDED: {
     httpStatus: 422,

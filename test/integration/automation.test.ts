@@ -486,6 +486,12 @@ describe("persistence", () => {
       actions: [{ type: "publish", event: "test.pong" }],
     });
     await first.create({ ...HALL_LIGHT, id: "off-rule" });
+    await first.create({
+      id: "boot",
+      name: "On start",
+      triggers: [{ type: "runtime_started" }],
+      actions: [{ type: "publish", event: "test.booted" }],
+    });
     await first.json("/api/v1/automations/off-rule/disable", { method: "POST" });
     await first.kernel.bus.publish("test.ping", {});
     await until(() => of(first.events, "test.pong").length === 1, "the first pong");
@@ -496,10 +502,14 @@ describe("persistence", () => {
     const second = await house({ dir: first.dir });
     const list = (await second.json<Json>("/api/v1/automations")).automations;
     expect(list.map((r: Json) => [r.id, r.enabled])).toEqual([
+      ["boot", true],
       ["off-rule", false],
       ["ping", true],
     ]);
     expect(await second.runs("ping")).toEqual(before);
+    // The runtime_started trigger ran once, on this start.
+    const boots = await second.runs("boot");
+    expect(boots.map((r: Json) => [r.trigger.type, r.status])).toEqual([["runtime_started", "finished"]]);
     // Armed again after the restart.
     await second.kernel.bus.publish("test.ping", {});
     await until(() => of(second.events, "test.pong").length === 1, "a pong after the restart");
