@@ -319,6 +319,62 @@ export const ERROR_CODES = {
     description:
       "As many tokens exist as `http.maxTokens` allows; revoke unused ones (or raise the limit) first.",
   },
+  AUTOMATION_ALREADY_EXISTS: {
+    httpStatus: 409,
+    retryable: false,
+    description: "An automation rule with that id exists already (replace it with PUT instead).",
+  },
+  AUTOMATION_ACTION_FAILED: {
+    httpStatus: 502,
+    retryable: true,
+    description:
+      "An automation step failed at its target (every device of an area refused the command); in the run's trace.",
+  },
+  AUTOMATION_WAIT_TIMEOUT: {
+    httpStatus: 504,
+    retryable: false,
+    description:
+      'A `wait_for_trigger` step with `onTimeout: "fail"` saw no trigger in time; in the run\'s trace.',
+  },
+  AUTOMATION_LIMIT_EXCEEDED: {
+    httpStatus: 422,
+    retryable: false,
+    description: "An automation run went past a bound (repetitions of a `repeat` step); in the run's trace.",
+  },
+  AUTOMATION_INVALID_VALUE: {
+    httpStatus: 422,
+    retryable: false,
+    description:
+      "A templated value of a step (a delay, a repeat count) did not render to a usable number; in the run's trace.",
+  },
+  AUTOMATION_STOPPED: {
+    httpStatus: 500,
+    retryable: false,
+    description: "A `stop` step with `error: true` ended the run as failed; in the run's trace.",
+  },
+  AUTOMATION_ABORTED: {
+    httpStatus: 409,
+    retryable: false,
+    description:
+      "A run was aborted (restart mode, the rule replaced, disabled or deleted, shutdown); in the step's trace.",
+  },
+  TEMPLATE_INVALID: {
+    httpStatus: 422,
+    retryable: false,
+    description:
+      "A `{{ … }}` template does not parse (unknown function, bad token, unbalanced brackets); when a rule is saved it is a VALIDATION_FAILED issue at the template's path.",
+  },
+  TEMPLATE_LIMIT_EXCEEDED: {
+    httpStatus: 422,
+    retryable: false,
+    description:
+      "A template is too long, nested too deep, takes too many evaluation steps or builds too long a string.",
+  },
+  TEMPLATE_EVAL_FAILED: {
+    httpStatus: 422,
+    retryable: false,
+    description: "A template could not be evaluated.",
+  },
   AUTH_TOKEN_NOT_FOUND: {
     httpStatus: 404,
     retryable: false,

@@ -20,6 +20,7 @@ import type { PluginSource } from "./kernel/plugins/types.ts";
 import { openStorage } from "./kernel/storage/index.ts";
 import { type Clock, withTimeout } from "./kernel/util/index.ts";
 import { createAdminModule } from "./modules/admin/index.ts";
+import { createAutomationModule } from "./modules/automation/index.ts";
 import { createDevicesModule } from "./modules/devices/index.ts";
 import { createLoggerModule } from "./modules/logger/index.ts";
 import { createPresenceModule } from "./modules/presence/index.ts";
@@ -174,6 +175,9 @@ export class CoreRuntime {
       modules.add(createLoggerModule());
       modules.add(createDevicesModule());
       modules.add(createPresenceModule({ clock: this.#options.clock }));
+      // A module given in the options replaces the built-in of the same name (tests inject a clock).
+      const given = (m: ModuleDefinition) => this.#options.modules?.find((o) => o.name === m.name) ?? m;
+      modules.add(given(createAutomationModule()));
       if (this.#options.http !== false) modules.add(createAdminModule());
       for (const m of this.#options.modules ?? []) modules.add(m);
       await modules.registerAll(this.#moduleContext(parts));

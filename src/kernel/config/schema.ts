@@ -5,6 +5,15 @@ import { NAME, NAME_RULE, NAMESPACE_SOURCE } from "../names/index.ts";
 
 const NAMESPACE = new RegExp(NAMESPACE_SOURCE);
 
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Always secret, whatever the config says. */
 export const BUILTIN_SECRET_NAMESPACES = ["auth", "secrets"] as const;
 
@@ -85,6 +94,12 @@ export const configSchema = z.strictObject({
       devDir: path,
     }),
   }),
+  /** Where the home is: sun times for automations, and the time zone of their clock times. */
+  location: z.strictObject({
+    latitude: z.number().min(-90).max(90).optional(),
+    longitude: z.number().min(-180).max(180).optional(),
+    timeZone: z.string().min(1).max(64).refine(isTimeZone, "an IANA time zone such as Europe/Berlin"),
+  }),
   plugins: z.record(
     z.string().regex(NAME, `a plugin name: ${NAME_RULE}`),
     z.strictObject({
@@ -115,6 +130,7 @@ export const DEFAULTS = {
   devices: { commandTimeoutMs: 10_000, availableTimeoutMs: { mains: 600_000, battery: 90_000_000 } },
   presence: { awayDelayMs: 180_000, sourceTtlMs: 86_400_000 },
   hardware: { gpio: { driver: "auto", sysfsRoot: "/sys/class/gpio", devDir: "/dev" } },
+  location: { timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" },
   plugins: {},
 } as const;
 

@@ -52,6 +52,13 @@ export interface HearthConfig {
   };
   /** Hardware shared by plugins. */
   hardware: { gpio: GpioHardwareConfig };
+  /** Where the home is: sun times and the time zone automations' clock times are read in. */
+  location: {
+    latitude?: number;
+    longitude?: number;
+    /** IANA time zone; defaults to the system's. */
+    timeZone: string;
+  };
   plugins: Record<string, PluginConfigEntry>;
 }
 
