@@ -398,6 +398,10 @@ describe("validation, problems and scopes", () => {
       [{ ...HALL_LIGHT, triggers: [{ type: "time", cron: "not a cron" }] }, ["triggers", 0, "cron"]],
       [{ ...HALL_LIGHT, mode: "sometimes" }, ["mode"]],
       [
+        { ...HALL_LIGHT, triggers: [{ type: "device", device: "demo-door", to: true }] },
+        ["triggers", 0, "to"],
+      ],
+      [
         { ...HALL_LIGHT, actions: [{ type: "publish", event: "device.state_changed" }] },
         ["actions", 0, "event"],
       ],

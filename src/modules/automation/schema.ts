@@ -78,7 +78,17 @@ const TRIGGER_SHAPES = [
       below: z.number().optional(),
       for: Duration.optional(),
     })
-    .superRefine(oneTarget),
+    .superRefine((v, ctx) => {
+      oneTarget(v, ctx);
+      // A value test means nothing without the capability it tests: refuse it rather than ignore it.
+      if (v.capability === undefined) {
+        for (const key of ["to", "from", "above", "below", "for"] as const) {
+          if (v[key] !== undefined) {
+            ctx.addIssue({ code: "custom", path: [key], message: `"${key}" needs a "capability" to test` });
+          }
+        }
+      }
+    }),
   z
     .strictObject({
       type: z.literal("time"),
