@@ -33,6 +33,7 @@ import { stateRoutes } from "./routes/state.ts";
 import { storageRoutes } from "./routes/storage.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { webRoutes } from "./routes/web.ts";
 import { createStreamSlots } from "./stream-slots.ts";
 import type { AdminAppOptions, AdminEnv } from "./types.ts";
 
@@ -172,6 +173,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   eventRoutes(app, deps);
   tokenRoutes(app, deps);
   sessionRoutes(app, deps, sessions);
+  webRoutes(app);
 
   openApiRoute(app, endpoints, version.version);
 

@@ -6,7 +6,6 @@ import type { Logger } from "../../kernel/log/index.ts";
 import { defineModule } from "../../kernel/modules/index.ts";
 import type { ModuleDefinition } from "../../kernel/modules/types.ts";
 import { versionInfo } from "../../version.ts";
-import { webRoutes } from "../../web/index.ts";
 import { createAdminApp } from "./app.ts";
 import { createTokenStore, ensureBootstrapToken } from "./auth/index.ts";
 import type { AdminModuleOptions } from "./types.ts";
@@ -52,9 +51,6 @@ export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefin
         hostname: config.http.host,
         port: config.http.port,
         idleTimeout: IDLE_TIMEOUT_SECONDS,
-        // The web page (`/` and its hashed assets), embedded in the binary and served by Bun itself.
-        routes: webRoutes(),
-        development: false,
         fetch: (req, srv) => {
           watchIdleTimeout(req, log);
           return app.fetch(req, { server: srv });
