@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { formatWebAssets, measureWebAssets, WEB_BUDGET_GZIP_BYTES } from "./web-assets.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const HOST_TARGET = `bun-${process.platform}-${process.arch === "arm64" ? "arm64" : "x64"}`;
@@ -101,6 +102,16 @@ for (const target of targets) {
   }
   console.log(`build: ${outfile}`);
   built.push(outfile);
+}
+
+// The web page embedded in each binary (src/web): its assets and their size against the budget.
+const web = await measureWebAssets();
+console.log(formatWebAssets(web));
+if (web.totalGzipBytes > WEB_BUDGET_GZIP_BYTES) {
+  console.error(
+    `build: the web page is over its budget (${web.totalGzipBytes} > ${WEB_BUDGET_GZIP_BYTES} bytes gzip)`,
+  );
+  process.exit(1);
 }
 
 // Checksums of everything built in this run, in `sha256sum -c` format.

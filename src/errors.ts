@@ -308,6 +308,12 @@ export const ERROR_CODES = {
     retryable: false,
     description: "The token is valid but its scopes do not cover this route (read < control < admin).",
   },
+  AUTH_CSRF: {
+    httpStatus: 403,
+    retryable: false,
+    description:
+      "A request authenticated by the session cookie changes something without the X-Hearth-CSRF: 1 header, or from another origin.",
+  },
   AUTH_RATE_LIMITED: {
     httpStatus: 429,
     retryable: true,

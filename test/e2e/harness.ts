@@ -104,16 +104,24 @@ export async function startHearth(bin: string, options: StartOptions = {}): Prom
     return code;
   });
   const timeoutMs = options.timeoutMs ?? 15_000;
-  await Promise.race([
-    readyP,
-    exited.then((code) => {
-      throw new Error(`hearth exited (${code}) before "${ready}":\n${raw}`);
-    }),
-    Bun.sleep(timeoutMs).then(() => {
-      proc.kill("SIGKILL");
-      throw new Error(`hearth did not log "${ready}" within ${timeoutMs} ms:\n${raw}`);
-    }),
-  ]);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      readyP,
+      exited.then((code) => {
+        throw new Error(`hearth exited (${code}) before "${ready}":\n${raw}`);
+      }),
+      // Cleared once ready: a process that started in time must not be killed later by this timer.
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          proc.kill("SIGKILL");
+          reject(new Error(`hearth did not log "${ready}" within ${timeoutMs} ms:\n${raw}`));
+        }, timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
   return { proc, logs, text: () => raw, port, url: (p) => `http://127.0.0.1:${port}${p}`, exited };
 }
 

@@ -57,6 +57,11 @@ export const configSchema = z.strictObject({
     maxEventStreamsPerToken: z.int().min(1).max(10_000),
     /** API tokens that may exist at once; creating one more is refused (409 AUTH_TOKEN_LIMIT). */
     maxTokens: z.int().min(1).max(1_000_000),
+    /** How long a web-page session (cookie) lasts after sign-in. */
+    sessionTtlMs: z
+      .int()
+      .min(60_000)
+      .max(31 * 86_400_000),
   }),
   shutdownTimeoutMs: z.int().min(100).max(600_000),
   /** How long the bus waits for one event handler run before reporting it failed and moving on. */
@@ -122,6 +127,7 @@ export const DEFAULTS = {
     maxEventStreams: 64,
     maxEventStreamsPerToken: 16,
     maxTokens: 1000,
+    sessionTtlMs: 7 * 86_400_000,
   },
   shutdownTimeoutMs: 10_000,
   eventHandlerTimeoutMs: 30_000,

@@ -25,6 +25,8 @@ export interface HearthConfig {
     maxEventStreamsPerToken: number;
     /** API tokens that may exist at once. */
     maxTokens: number;
+    /** How long a web-page session (cookie) lasts after sign-in. */
+    sessionTtlMs: number;
   };
   shutdownTimeoutMs: number;
   /** How long the bus waits for one event handler run before reporting it failed and moving on. */

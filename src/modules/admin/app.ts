@@ -10,7 +10,7 @@ import { API_PREFIX } from "../../kernel/http/index.ts";
 import { silentLogger } from "../../kernel/log/index.ts";
 import { versionInfo } from "../../version.ts";
 import { accessLog } from "./access-log.ts";
-import { createAuth, createTokenStore } from "./auth/index.ts";
+import { createAuth, createSessionStore, createTokenStore, SESSION_COOKIE } from "./auth/index.ts";
 import {
   bodyTooLarge,
   errorHandler,
@@ -28,10 +28,12 @@ import type { AdminApp, RouteDeps } from "./routes/deps.ts";
 import { eventRoutes } from "./routes/events.ts";
 import { pluginRoutes } from "./routes/plugins.ts";
 import { API_CALLER, serviceRoutes } from "./routes/services.ts";
+import { sessionRoutes } from "./routes/session.ts";
 import { stateRoutes } from "./routes/state.ts";
 import { storageRoutes } from "./routes/storage.ts";
 import { systemRoutes } from "./routes/system.ts";
 import { tokenRoutes } from "./routes/tokens.ts";
+import { webRoutes } from "./routes/web.ts";
 import { createStreamSlots } from "./stream-slots.ts";
 import type { AdminAppOptions, AdminEnv } from "./types.ts";
 
@@ -52,10 +54,19 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   const tokens =
     options.tokens ??
     createTokenStore({ storage: kernel.storage, logger: options.logger, maxTokens: config.http.maxTokens });
+  const sessions =
+    options.sessions ??
+    createSessionStore({
+      storage: kernel.storage,
+      tokens,
+      ttlMs: config.http.sessionTtlMs,
+      logger: options.logger,
+    });
   const auth =
     options.auth ??
     createAuth({
       store: tokens,
+      sessions,
       trustProxy: config.http.trustProxy,
       maxFailures: config.http.authMaxFailures,
       windowMs: config.http.authWindowMs,
@@ -78,6 +89,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     config,
     auth,
     tokens,
+    sessions,
     metrics,
     version,
     log,
@@ -145,6 +157,14 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     scheme: "bearer",
     description: "An API token (`hearth token create`, `POST /api/v1/tokens`, or `<dataDir>/admin.token`).",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "session", {
+    type: "apiKey",
+    in: "cookie",
+    name: SESSION_COOKIE,
+    description:
+      "The web page's session (`POST /api/v1/session`); same scopes as its token. A request with it that " +
+      "changes something also needs the header `X-Hearth-CSRF: 1` and, when sent, an `Origin` of this host.",
+  });
   systemRoutes(app, deps);
   pluginRoutes(app, deps);
   serviceRoutes(app, deps);
@@ -152,6 +172,8 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
   storageRoutes(app, deps);
   eventRoutes(app, deps);
   tokenRoutes(app, deps);
+  sessionRoutes(app, deps, sessions);
+  webRoutes(app);
 
   openApiRoute(app, endpoints, version.version);
 

@@ -123,6 +123,9 @@ export function json<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { "application/json": { schema } } };
 }
 
+/** How `/api/v1` is authenticated: a bearer token, or the web page's session cookie (either one). */
+export const API_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { session: [] }];
+
 /** A route's config; `operationId` is required: tools name client methods after it. */
 type RouteInput = Omit<RouteConfig, "security" | "middleware"> & {
   operationId: string;
@@ -140,7 +143,7 @@ export function secured<const R extends RouteInput>(auth: AdminAuth, scope: Scop
     ...route,
     description: `${route.description ? `${route.description}\n\n` : ""}Scope: \`${scope}\`.`,
     middleware: [auth.require(scope)],
-    security: [{ bearer: [] }],
+    security: API_SECURITY,
     "x-scope": scope,
     responses: {
       ...errorResponses([...AUTH_ERRORS, ...bodyErrors(route.method), ...errors]),
@@ -200,4 +203,5 @@ const BUILTIN_TAGS: [string, string][] = [
   ["integrations", "Integration plugins"],
   ["events", "Live bus events (Server-Sent Events)"],
   ["tokens", "API tokens"],
+  ["session", "The web page's session cookie (sign-in, sign-out)"],
 ];

@@ -4,7 +4,14 @@
  */
 import { z } from "zod";
 import type { RegisteredEndpoint } from "../../kernel/http/types.ts";
-import { AUTH_ERRORS, bodyErrors, ERROR_DESCRIPTIONS, ERROR_HEADERS, SERVICE_ERRORS } from "./openapi.ts";
+import {
+  API_SECURITY,
+  AUTH_ERRORS,
+  bodyErrors,
+  ERROR_DESCRIPTIONS,
+  ERROR_HEADERS,
+  SERVICE_ERRORS,
+} from "./openapi.ts";
 
 type JsonSchema = Record<string, unknown>;
 type Operation = Record<string, unknown>;
@@ -85,7 +92,7 @@ function operation(e: RegisteredEndpoint, pathParams: string[], id: string): Ope
     summary: e.summary,
     description: `Calls the service \`${e.service}\` with path parameters, query and body merged as its params.\n\nScope: \`${e.scope}\`.`,
     operationId: id,
-    security: [{ bearer: [] }],
+    security: API_SECURITY,
     "x-scope": e.scope,
     "x-service": e.service,
     parameters,

@@ -3,7 +3,7 @@ import type { Scope } from "../../kernel/http/types.ts";
 import type { Kernel } from "../../kernel/index.ts";
 import type { Logger } from "../../kernel/log/index.ts";
 import type { VersionInfo } from "../../version.ts";
-import type { TokenInfo, TokenStore } from "./auth/index.ts";
+import type { SessionInfo, SessionStore, TokenInfo, TokenStore } from "./auth/index.ts";
 
 export interface AdminModuleOptions {
   /** Defaults to this build's `versionInfo()`. */
@@ -35,6 +35,8 @@ export interface AdminAppOptions extends AdminModuleOptions {
   logger?: Logger;
   /** Defaults to a store on the kernel's storage (namespace `auth`). */
   tokens?: TokenStore;
+  /** Defaults to a session store next to `tokens` (`http.sessionTtlMs`). */
+  sessions?: SessionStore;
   /** Defaults to `createAuth()` over `tokens` with the `http.*` config. */
   auth?: AdminAuth;
   /** Defaults to `createMetrics()` over the kernel's runtime view. */
@@ -51,6 +53,8 @@ export interface AdminEnv {
   Variables: {
     /** Set by the auth middleware. */
     token: TokenInfo;
+    /** Set by the auth middleware when the caller came with the session cookie. */
+    session?: SessionInfo;
     /** The route pattern for logs, when not Hono's own (owner endpoints). */
     route: string;
     /** The error code the request was answered with, for the audit line. */

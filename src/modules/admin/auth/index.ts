@@ -11,6 +11,7 @@
 export { BOOTSTRAP_TOKEN_FILE, ensureBootstrapToken } from "./bootstrap.ts";
 export { type Auth, createAuth, parseBearer } from "./middleware.ts";
 export { hasScope, SCOPES } from "./scopes.ts";
+export { createSessionStore, MAX_SESSIONS_PER_TOKEN, SESSION_COOKIE } from "./session-store.ts";
 export {
   AUTH_NAMESPACE,
   CURSOR as TOKEN_CURSOR,
@@ -24,6 +25,9 @@ export type {
   BootstrapOptions,
   CreateTokenInput,
   Scope,
+  SessionInfo,
+  SessionStore,
+  SessionStoreOptions,
   TokenInfo,
   TokenPage,
   TokenStore,

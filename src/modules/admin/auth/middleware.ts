@@ -1,9 +1,11 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo } from "hono/bun";
+import { deleteCookie, getCookie } from "hono/cookie";
 import { HearthError } from "../../../errors.ts";
 import { silentLogger } from "../../../kernel/log/index.ts";
 import { createFailureLimiter } from "./rate-limit.ts";
 import { hasScope, SCOPES } from "./scopes.ts";
+import { SESSION_COOKIE } from "./session-store.ts";
 import type { AuthEnv, AuthOptions, Scope, TokenInfo } from "./types.ts";
 
 const DEFAULT_MAX_CLIENTS = 10_000;
@@ -11,6 +13,9 @@ const DEFAULT_MAX_CLIENTS = 10_000;
 const MAX_ADDRESS_CHARS = 64;
 const UNKNOWN_ADDRESS = "unknown";
 const CHALLENGE = 'Bearer realm="hearth"';
+/** The header a cookie-authenticated request that changes something must carry (CSRF guard). */
+export const CSRF_HEADER = "X-Hearth-CSRF";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
 /** The token of `Authorization: Bearer <token>` (scheme in any case), or undefined when malformed. */
 export function parseBearer(header: string): string | undefined {
@@ -75,8 +80,10 @@ export function createAuth(options: AuthOptions): Auth {
     const known = c.get("token") as TokenInfo | undefined;
     if (known !== undefined) return known;
     const header = c.req.header("authorization");
-    // A missing header is not a guess, so it does not count towards the limit.
+    // A bearer token wins over a cookie; without either, nothing was guessed and nothing is counted.
     if (header === undefined || header.trim() === "") {
+      const cookie = options.sessions === undefined ? undefined : getCookie(c, SESSION_COOKIE);
+      if (cookie !== undefined && cookie !== "") return fromSession(c, cookie);
       c.header("WWW-Authenticate", CHALLENGE);
       throw new HearthError("AUTH_REQUIRED", "Authentication required: send Authorization: Bearer <token>");
     }
@@ -86,6 +93,65 @@ export function createAuth(options: AuthOptions): Auth {
       c.set("token", info);
       return info;
     }
+    failed(c, token === undefined ? "Malformed Authorization header: expected Bearer <token>" : undefined);
+  }
+
+  /**
+   * A session cookie: valid → the token it stands for (requests that change something must also pass
+   * the CSRF guard); unknown, expired or revoked → 401 like a bad token (counted by the limiter, since
+   * a cookie is as much a guess as a header), and the browser is told to drop the cookie.
+   */
+  async function fromSession(c: Context<AuthEnv>, id: string): Promise<TokenInfo> {
+    const session = await options.sessions?.verify(id);
+    if (session === undefined) {
+      deleteCookie(c, SESSION_COOKIE, { path: "/" });
+      failed(c, "Invalid or expired session: sign in again");
+    }
+    checkCsrf(c);
+    c.set("token", session.token);
+    c.set("session", session);
+    return session.token;
+  }
+
+  /**
+   * Cookies ride along on requests other sites make the browser send, so a request authenticated by
+   * one that changes something must prove it came from Hearth's own page: it carries
+   * `X-Hearth-CSRF: 1` (a header no cross-site form or image can set, and a cross-origin script cannot
+   * without a preflight Hearth does not grant), and its `Origin` and `Sec-Fetch-Site`, when the browser
+   * sends them, name this host.
+   */
+  function checkCsrf(c: Context): void {
+    if (SAFE_METHODS.has(c.req.method)) return;
+    if (c.req.header(CSRF_HEADER) !== "1") {
+      throw new HearthError(
+        "AUTH_CSRF",
+        `A request with a session cookie that changes something needs the header ${CSRF_HEADER}: 1`,
+        { data: { header: CSRF_HEADER } },
+      );
+    }
+    const origin = c.req.header("origin");
+    if (origin !== undefined) {
+      let host: string | undefined;
+      try {
+        host = new URL(origin).host;
+      } catch {
+        host = undefined;
+      }
+      const own = (trustProxy ? c.req.header("x-forwarded-host") : undefined) ?? c.req.header("host");
+      if (host === undefined || host !== own) {
+        throw new HearthError("AUTH_CSRF", "The request's Origin is not this Hearth", {
+          data: { origin: origin.slice(0, 200) },
+        });
+      }
+    }
+    const site = c.req.header("sec-fetch-site");
+    if (site !== undefined && site !== "same-origin" && site !== "none") {
+      throw new HearthError("AUTH_CSRF", "The request came from another site", { data: { site } });
+    }
+  }
+
+  /** Answers a failed authentication: 429 while the address is throttled, else 401 (and counts it). */
+  function failed(c: Context, message: string | undefined): never {
     const address = clientAddress(c);
     const waitMs = limiter.retryAfterMs(address);
     if (waitMs > 0) {
@@ -103,15 +169,10 @@ export function createAuth(options: AuthOptions): Auth {
         "client blocked after repeated failed authentications",
       );
     } else {
-      log.debug({ address, malformed: token === undefined }, "authentication failed");
+      log.debug({ address }, "authentication failed");
     }
     c.header("WWW-Authenticate", `${CHALLENGE}, error="invalid_token"`);
-    throw new HearthError(
-      "AUTH_INVALID_TOKEN",
-      token === undefined
-        ? "Malformed Authorization header: expected Bearer <token>"
-        : "Invalid or revoked token",
-    );
+    throw new HearthError("AUTH_INVALID_TOKEN", message ?? "Invalid or revoked token");
   }
 
   function require<E extends AuthEnv = AuthEnv>(scope: Scope): MiddlewareHandler<E> {

@@ -324,6 +324,14 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       return removed;
     },
 
+    async get(id) {
+      if (typeof id !== "string" || !/^[0-9a-f]{1,64}$/.test(id)) return undefined;
+      const entry = await storage.get(AUTH_NAMESPACE, ID_PREFIX + id);
+      if (!isIdEntry(entry)) return undefined;
+      const record = await storage.get(AUTH_NAMESPACE, entry.key);
+      return isRecord(record) && record.id === id ? toInfo(record) : undefined;
+    },
+
     async verify(token) {
       if (typeof token !== "string" || !TOKEN_FORMAT.test(token)) return undefined;
       const digest = sha256(token);

@@ -42,6 +42,8 @@ export interface TokenStore {
   page(input?: { limit?: number; cursor?: string }): Promise<TokenPage>;
   /** Deletes the token; false when no token has that id. */
   revoke(id: string): Promise<boolean>;
+  /** The info of the token with this id, or undefined when there is none (revoked). */
+  get(id: string): Promise<TokenInfo | undefined>;
   /** The token's info, or undefined when it is malformed, unknown or revoked. */
   verify(token: string): Promise<TokenInfo | undefined>;
   count(): Promise<number>;
@@ -55,6 +57,36 @@ export interface TokenStoreOptions {
   lastUsedIntervalMs?: number;
   /** Most tokens that may exist; `create` past it throws AUTH_TOKEN_LIMIT (409). Default: no bound. */
   maxTokens?: number;
+}
+
+/** A live session as the auth layer sees it: the token it stands for (current scopes) and its end. */
+export interface SessionInfo {
+  token: TokenInfo;
+  /** ISO 8601. */
+  expiresAt: string;
+}
+
+/** Web-page sessions (cookie ids), kept in the secret `auth` namespace by hash. */
+export interface SessionStore {
+  readonly ttlMs: number;
+  /** Starts a session for a verified token; `id` goes into the cookie and is never stored. */
+  create(token: TokenInfo): Promise<{ id: string; expiresAt: string }>;
+  /** The session's token, or undefined when the id is malformed, unknown, expired or its token revoked. */
+  verify(id: string): Promise<SessionInfo | undefined>;
+  /** Ends a session (logout); false when there was none. */
+  end(id: string): Promise<boolean>;
+  /** Ends every session of a token (it was revoked); how many there were. */
+  endForToken(tokenId: string): Promise<number>;
+}
+
+export interface SessionStoreOptions {
+  storage: StorageOps;
+  tokens: TokenStore;
+  /** How long a session lasts from sign-in (`http.sessionTtlMs`). */
+  ttlMs: number;
+  logger?: Logger;
+  /** The clock (tests). */
+  now?: () => number;
 }
 
 export interface BootstrapOptions {
@@ -73,11 +105,15 @@ export interface AuthOptions {
   logger?: Logger;
   /** Most client addresses tracked at once (default 10 000); the oldest is forgotten beyond that. */
   maxClients?: number;
+  /** Web-page sessions: with it, the session cookie is accepted like a bearer token. */
+  sessions?: SessionStore;
 }
 
 /** Variables the auth middleware sets on the Hono context. */
 export interface AuthVariables {
   token: TokenInfo;
+  /** Set when the caller came with a session cookie instead of a bearer token. */
+  session?: SessionInfo;
 }
 
 /** Hono env of routes behind `require(scope)`: `c.var.token` is the caller's token. */

@@ -3,7 +3,7 @@ import type { HearthConfig } from "../../../kernel/config/types.ts";
 import type { Kernel } from "../../../kernel/index.ts";
 import type { Logger } from "../../../kernel/log/index.ts";
 import type { VersionInfo } from "../../../version.ts";
-import type { TokenStore } from "../auth/index.ts";
+import type { SessionStore, TokenStore } from "../auth/index.ts";
 import type { StreamSlots } from "../stream-slots.ts";
 import type { AdminAuth, AdminEnv, AdminMetrics } from "../types.ts";
 
@@ -15,6 +15,7 @@ export interface RouteDeps {
   config: HearthConfig;
   auth: AdminAuth;
   tokens: TokenStore;
+  sessions: SessionStore;
   metrics: AdminMetrics;
   version: VersionInfo;
   log: Logger;

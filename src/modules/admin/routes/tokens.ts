@@ -5,7 +5,7 @@ import { CreatedTokenSchema, CreateTokenBody, TokenIdParams, TokensQuery, Tokens
 import type { AdminApp, RouteDeps } from "./deps.ts";
 
 export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
-  const { auth, tokens } = deps;
+  const { auth, tokens, sessions } = deps;
 
   app.openapi(
     secured(auth, "admin", {
@@ -63,7 +63,7 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
       path: "/api/v1/tokens/{id}",
       operationId: "revokeToken",
       tags: ["tokens"],
-      summary: "Revokes a token; it is refused from the next request on",
+      summary: "Revokes a token (and ends its web sessions); it is refused from the next request on",
       request: { params: TokenIdParams },
       errors: [404, 422],
       responses: { 204: { description: "Revoked" } },
@@ -73,6 +73,8 @@ export function tokenRoutes(app: AdminApp, deps: RouteDeps): void {
       if (!(await tokens.revoke(id))) {
         throw new HearthError("AUTH_TOKEN_NOT_FOUND", `No token "${id}"`, { data: { id } });
       }
+      // Its sessions would fail on their next use anyway; removing them now keeps nothing stale stored.
+      await sessions.endForToken(id);
       return c.body(null, 204);
     },
   );

@@ -116,7 +116,7 @@ describe("GET /openapi.json", () => {
     const api = operations().filter(([, p]) => p.startsWith("/api/v1"));
     expect(api.length).toBeGreaterThanOrEqual(19);
     for (const [, , op] of api) {
-      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(op.security).toEqual([{ bearer: [] }, { session: [] }]);
       expect(["read", "control", "admin"]).toContain(op["x-scope"] as string);
     }
     expect(doc.components.securitySchemes.bearer).toEqual(expect.objectContaining({ scheme: "bearer" }));
