@@ -17,12 +17,17 @@ export type {
   PluginDefinition,
   PluginErrors,
   PluginEvents,
+  PluginHardware,
   PluginHook,
   PluginIntegration,
+  PluginSerial,
   PluginServices,
   PluginState,
   PluginStatus,
   PluginTimers,
+  SerialOpenOptions,
+  SerialPort,
+  SerialPortInfo,
   StorageOps,
 } from "./types.ts";
 

@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import type { ErrorCode, HearthError } from "../errors.ts";
+import type { BunSerialBindingInterface } from "../hal/serial/binding.ts";
+import type { SerialOpenOptions, SerialPort, SerialPortInfo } from "../hal/serial/types.ts";
 import type { BusEvent, EventHandler, SubscribeOptions, Unsubscribe } from "../kernel/bus/types.ts";
 import type { EndpointDefinition } from "../kernel/http/types.ts";
 import type { Logger } from "../kernel/log/types.ts";
@@ -7,7 +9,46 @@ import type { CallOptions, RegisterOptions, ServiceHandler } from "../kernel/ser
 import type { StateSetOptions, StateWatcher, Unwatch } from "../kernel/state/types.ts";
 import type { StorageOps } from "../kernel/storage/types.ts";
 
-export type { BusEvent, EndpointDefinition, EventHandler, Logger, StorageOps };
+export type {
+  BusEvent,
+  EndpointDefinition,
+  EventHandler,
+  Logger,
+  SerialOpenOptions,
+  SerialPort,
+  SerialPortInfo,
+  StorageOps,
+};
+
+/**
+ * Serial ports for the plugin. What it opens (directly or through `binding`) is its own: closed
+ * when the plugin stops, fails or unloads, and refused to any other plugin (SERIAL_PORT_BUSY naming
+ * the holder) while it is open.
+ */
+export interface PluginSerial {
+  /**
+   * Opens a device (`/dev/ttyUSB0`, `/dev/serial/by-id/…`), exclusively.
+   *
+   * @example
+   * const port = await ctx.hardware.serial.open({ path: "/dev/ttyACM0", baudRate: 115200 });
+   * for await (const chunk of port) handle(chunk);
+   */
+  open(options: SerialOpenOptions): Promise<SerialPort>;
+  /** The serial devices present, with known Zigbee sticks recognised by USB id. */
+  list(): Promise<SerialPortInfo[]>;
+  /**
+   * serialport's binding interface over `open`, for `@serialport/stream` and libraries built on it.
+   *
+   * @example
+   * new SerialPortStream({ binding: ctx.hardware.serial.binding, path, baudRate: 115200 });
+   */
+  readonly binding: BunSerialBindingInterface;
+}
+
+/** Hardware the plugin reaches through its context; built from parts (serial, gpio…). */
+export interface PluginHardware {
+  readonly serial: PluginSerial;
+}
 
 /** Services a plugin registers: always `<plugin>.<action>`; the owner is filled in. */
 export interface PluginServices {
@@ -112,6 +153,8 @@ export interface PluginContext<C = Record<string, unknown>> extends PluginTimers
    */
   task(name: string, fn: (signal: AbortSignal) => unknown): void;
   readonly integration: PluginIntegration;
+  /** Serial ports (and, where available, other hardware) owned by this load of the plugin. */
+  readonly hardware: PluginHardware;
   readonly services: PluginServices;
   readonly events: PluginEvents;
   readonly state: PluginState;

@@ -5,6 +5,7 @@ import type { Unsubscribe } from "../bus/types.ts";
 import type { Logger } from "../log/types.ts";
 import { reservedBy } from "../names/index.ts";
 import type { Unwatch } from "../state/types.ts";
+import { scopedSerial } from "./scope-hardware-serial.ts";
 import { type ScopeErrorSource, ScopeLife } from "./scope-life.ts";
 import { scopedTasks } from "./scope-tasks.ts";
 import { scopedTimers } from "./scope-timers.ts";
@@ -84,6 +85,8 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
   const watchers = new Set<Unwatch>();
   const timers = scopedTimers(life);
   const tasks = scopedTasks(life);
+  const serial = scopedSerial(life);
+  const hardware = { serial: serial.api };
   const live = () => life.live();
 
   const context: PluginContext<unknown> = Object.freeze({
@@ -111,6 +114,7 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
         options.onStatus(status, reason?.slice(0, MAX_REASON_CHARS));
       },
     }),
+    hardware: Object.freeze(hardware),
     services: scopedServices(life, kernel, services),
     events: scopedEvents(life, kernel, subscriptions),
     state: scopedState(life, kernel, watchers),
@@ -129,6 +133,7 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
       ["subscriptions", () => each(subscriptions)],
       ["watchers", () => each(watchers)],
       ["endpoints", () => void kernel.http.unregisterOwner(plugin)],
+      ["serial ports", () => serial.close()],
     ];
     for (const [what, step] of steps) {
       try {
