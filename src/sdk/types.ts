@@ -135,6 +135,12 @@ export interface PluginContext<C = Record<string, unknown>> extends PluginTimers
   readonly z: typeof z;
   readonly errors: PluginErrors;
   /**
+   * A folder of the plugin's own under the runtime's data directory (`<dataDir>/plugin-data/<name>`),
+   * created on first use, for files a library insists on (a Zigbee stack's database). Data that
+   * must survive a restore belongs in `ctx.storage`, which `hearth backup` copies.
+   */
+  readonly dataDir: string;
+  /**
    * Aborted when this load of the plugin ends (stop, unload, failure): pass it to fetch, sockets,
    * loops. Its reason is a PLUGIN_STATE_CONFLICT error.
    */
