@@ -10,7 +10,7 @@
  * (`npm pack`, cached under dist/.runtimes), passed with --compile-executable-path: no other download,
  * and a version mismatch cannot happen (it would fail at run time with BunSectionNotFound).
  *
- * Flags: --minify --bytecode for start-up time; --no-compile-autoload-dotenv so a stray `.env` in the
+ * Options: minify + bytecode for start-up time; no .env autoload so a stray `.env` in the
  * service's working directory cannot change the configuration. Never `strip` the output: the app is
  * embedded in the executable's data and a stripped file runs as plain `bun`.
  */
@@ -18,6 +18,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { serialportShimPlugin } from "../src/hal/serial/bindings-cpp-plugin.ts";
 import { formatWebAssets, measureWebAssets, WEB_BUDGET_GZIP_BYTES } from "./web-assets.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -80,24 +81,26 @@ const built: string[] = [];
 for (const target of targets) {
   const outfile = join(outdir, `hearth-${target.replace(/^bun-/, "")}`);
   const runtime = runtimeFor(target);
-  const cmd = [
-    process.execPath,
-    "build",
-    "--compile",
-    `--target=${target}`,
-    "--minify",
-    "--bytecode",
-    "--format=esm",
-    "--no-compile-autoload-dotenv",
-    `--define=HEARTH_COMMIT=${JSON.stringify(commit)}`,
-    `--define=HEARTH_TARGET=${JSON.stringify(target)}`,
-    ...(runtime ? [`--compile-executable-path=${runtime}`] : []),
-    join(ROOT, "src/main.ts"),
-    `--outfile=${outfile}`,
-  ];
-  const proc = Bun.spawnSync(cmd, { cwd: ROOT, stdout: "inherit", stderr: "inherit" });
-  if (proc.exitCode !== 0) {
-    console.error(`build: ${target} failed (exit ${proc.exitCode})`);
+  // Bun.build rather than the CLI: its plugins resolve `@serialport/bindings-cpp` (imported by
+  // zigbee-herdsman) to Hearth's Bun binding, so no native addon path is baked into the binary.
+  const result = await Bun.build({
+    entrypoints: [join(ROOT, "src/main.ts")],
+    compile: {
+      target: target as Bun.Build.CompileTarget,
+      outfile,
+      autoloadDotenv: false,
+      ...(runtime ? { executablePath: runtime } : {}),
+    },
+    minify: true,
+    bytecode: true,
+    format: "esm",
+    define: { HEARTH_COMMIT: JSON.stringify(commit), HEARTH_TARGET: JSON.stringify(target) },
+    plugins: [serialportShimPlugin],
+    throw: false,
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    console.error(`build: ${target} failed`);
     process.exit(1);
   }
   console.log(`build: ${outfile}`);

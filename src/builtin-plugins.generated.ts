@@ -2,8 +2,10 @@
 import type { BuiltinPlugin } from "./kernel/plugins/types.ts";
 import demoManifest from "../plugins/demo/plugin.json" with { type: "json" };
 import gpioManifest from "../plugins/gpio/plugin.json" with { type: "json" };
+import zigbeeManifest from "../plugins/zigbee/plugin.json" with { type: "json" };
 
 export const BUILTIN_PLUGINS: BuiltinPlugin[] = [
   { manifest: demoManifest, load: () => import("../plugins/demo/index.ts") },
   { manifest: gpioManifest, load: () => import("../plugins/gpio/index.ts") },
+  { manifest: zigbeeManifest, load: () => import("../plugins/zigbee/index.ts") },
 ];

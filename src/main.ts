@@ -1,6 +1,10 @@
 #!/usr/bin/env bun
 // The `hearth` executable. The only file in src/ allowed to write to the console directly.
 import { runCli } from "./cli/commands.ts";
+import { installSerialportShim } from "./hal/serial/bindings-cpp-plugin.ts";
+
+// Libraries that import `@serialport/bindings-cpp` (zigbee-herdsman) get Hearth's Bun binding.
+installSerialportShim();
 
 const io = {
   out: (text: string) => process.stdout.write(text),

@@ -66,6 +66,7 @@ export async function createKernel(options: CreateKernelOptions): Promise<Kernel
     kernel: { bus, services, state, storage, http, integrations, mirror, hardware },
     logger,
     pluginsDir: config.pluginsDir,
+    dataDir: config.dataDir,
     builtins: options.builtinPlugins,
     config: config.plugins,
     hookTimeoutMs,

@@ -12,6 +12,7 @@ import type {
   SimChipOptions,
   SimGpio,
 } from "../hal/gpio/index.ts";
+import type { PluginSerial } from "./types.ts";
 
 export type {
   GpioBias,
@@ -67,5 +68,6 @@ export interface PluginGpio {
 
 /** `ctx.hardware`: one member per port. */
 export interface PluginHardware {
+  readonly serial: PluginSerial;
   readonly gpio: PluginGpio;
 }

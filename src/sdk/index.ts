@@ -38,10 +38,14 @@ export type {
   PluginEvents,
   PluginHook,
   PluginIntegration,
+  PluginSerial,
   PluginServices,
   PluginState,
   PluginStatus,
   PluginTimers,
+  SerialOpenOptions,
+  SerialPort,
+  SerialPortInfo,
   StorageOps,
 } from "./types.ts";
 

@@ -1,5 +1,7 @@
 import type { z } from "zod";
 import type { ErrorCode, HearthError } from "../errors.ts";
+import type { BunSerialBindingInterface } from "../hal/serial/binding.ts";
+import type { SerialOpenOptions, SerialPort, SerialPortInfo } from "../hal/serial/types.ts";
 import type { BusEvent, EventHandler, SubscribeOptions, Unsubscribe } from "../kernel/bus/types.ts";
 import type { EndpointDefinition } from "../kernel/http/types.ts";
 import type { Logger } from "../kernel/log/types.ts";
@@ -8,7 +10,41 @@ import type { StateSetOptions, StateWatcher, Unwatch } from "../kernel/state/typ
 import type { StorageOps } from "../kernel/storage/types.ts";
 import type { PluginHardware } from "./hardware.ts";
 
-export type { BusEvent, EndpointDefinition, EventHandler, Logger, StorageOps };
+export type {
+  BusEvent,
+  EndpointDefinition,
+  EventHandler,
+  Logger,
+  SerialOpenOptions,
+  SerialPort,
+  SerialPortInfo,
+  StorageOps,
+};
+
+/**
+ * Serial ports for the plugin. What it opens (directly or through `binding`) is its own: closed
+ * when the plugin stops, fails or unloads, and refused to any other plugin (SERIAL_PORT_BUSY naming
+ * the holder) while it is open.
+ */
+export interface PluginSerial {
+  /**
+   * Opens a device (`/dev/ttyUSB0`, `/dev/serial/by-id/…`), exclusively.
+   *
+   * @example
+   * const port = await ctx.hardware.serial.open({ path: "/dev/ttyACM0", baudRate: 115200 });
+   * for await (const chunk of port) handle(chunk);
+   */
+  open(options: SerialOpenOptions): Promise<SerialPort>;
+  /** The serial devices present, with known Zigbee sticks recognised by USB id. */
+  list(): Promise<SerialPortInfo[]>;
+  /**
+   * serialport's binding interface over `open`, for `@serialport/stream` and libraries built on it.
+   *
+   * @example
+   * new SerialPortStream({ binding: ctx.hardware.serial.binding, path, baudRate: 115200 });
+   */
+  readonly binding: BunSerialBindingInterface;
+}
 
 /** Services a plugin registers: always `<plugin>.<action>`; the owner is filled in. */
 export interface PluginServices {
@@ -95,6 +131,12 @@ export interface PluginContext<C = Record<string, unknown>> extends PluginTimers
   readonly z: typeof z;
   readonly errors: PluginErrors;
   /**
+   * A folder of the plugin's own under the runtime's data directory (`<dataDir>/plugin-data/<name>`),
+   * created on first use, for files a library insists on (a Zigbee stack's database). Data that
+   * must survive a restore belongs in `ctx.storage`, which `hearth backup` copies.
+   */
+  readonly dataDir: string;
+  /**
    * Aborted when this load of the plugin ends (stop, unload, failure): pass it to fetch, sockets,
    * loops. Its reason is a PLUGIN_STATE_CONFLICT error.
    */
@@ -121,7 +163,10 @@ export interface PluginContext<C = Record<string, unknown>> extends PluginTimers
   readonly http: {
     register(endpoint: Omit<EndpointDefinition, "service" | "base"> & { service: string }): void;
   };
-  /** The hardware ports (`gpio`), shared by the process; what the plugin opens is closed when it stops. */
+  /**
+   * The hardware ports (`serial`, `gpio`): what the plugin opens is its own, closed when it stops,
+   * fails or unloads, and refused to other plugins meanwhile.
+   */
   readonly hardware: PluginHardware;
 }
 

@@ -1,3 +1,6 @@
+import { mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
 import { ERROR_CODES, type ErrorCode, errorMessage, HearthError, isHearthError } from "../../errors.ts";
 import type { PluginContext, PluginErrors, PluginStatus } from "../../sdk/types.ts";
@@ -17,6 +20,8 @@ export interface ScopeOptions {
   version: string;
   config: unknown;
   kernel: PluginKernel;
+  /** The runtime's data directory; undefined = a folder under the system temp directory. */
+  dataDir?: string | undefined;
   /** The plugin's `{ plugin: <name> }` logger. */
   log: Logger;
   /** A timer callback, state watcher or task of the plugin failed (it is logged here; the manager counts it). */
@@ -97,6 +102,10 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
     log,
     z,
     errors: errorHelpers,
+    get dataDir() {
+      life.live();
+      return pluginDataDir(options.dataDir, plugin);
+    },
     get signal() {
       return life.signal;
     },
@@ -153,6 +162,13 @@ export function createPluginScope(options: ScopeOptions): PluginScope {
     releaseHardware: () => hardware.release(),
     dispose,
   };
+}
+
+/** `<dataDir>/plugin-data/<plugin>`, created (mode 0700) on first use. */
+function pluginDataDir(dataDir: string | undefined, plugin: string): string {
+  const dir = join(dataDir ?? join(tmpdir(), "hearth"), "plugin-data", plugin);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
 }
 
 /** Longest status reason kept (it is shown in the API and health). */

@@ -51,7 +51,10 @@ export function newEntry(
     log: root.child({ plugin: name }),
     state: "discovered",
     error: undefined,
-    configEnabled: config[name]?.enabled !== false,
+    configEnabled:
+      config[name] === undefined
+        ? source.manifest.enabledByDefault !== false
+        : config[name].enabled !== false,
     persistedEnabled: true,
     definition: undefined,
     status: undefined,

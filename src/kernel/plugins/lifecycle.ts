@@ -23,6 +23,8 @@ export interface LifecycleOptions {
   log: Logger;
   hookTimeoutMs: number;
   startTimeoutMs: number;
+  /** The runtime's data directory (plugins get a folder under it). */
+  dataDir: string | undefined;
   /** The config slice of a plugin (`plugins.<name>.config`). */
   configOf(name: string): Record<string, unknown>;
   /** The entry of a plugin by name, if discovered. */
@@ -192,6 +194,7 @@ export class PluginLifecycle {
       version: e.manifest.version,
       config,
       kernel: this.#o.kernel,
+      dataDir: this.#o.dataDir,
       log: e.log,
       onError: () => {
         e.errors++;

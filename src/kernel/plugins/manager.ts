@@ -63,6 +63,7 @@ class Manager implements PluginManager {
       hookTimeoutMs,
       startTimeoutMs: checkTimeout(options.startTimeoutMs ?? hookTimeoutMs, "startTimeoutMs"),
       configOf: (name) => this.#config[name]?.config ?? {},
+      dataDir: options.dataDir,
       entry: (name) => this.#entries.get(name),
       absent: (name) => this.#absent(name),
     });

@@ -37,6 +37,7 @@ const manifestSchema = z
       .refine((deps) => new Set(deps).size === deps.length, "each dependency may be listed once")
       .optional(),
     isIntegration: z.boolean().optional(),
+    enabledByDefault: z.boolean().optional(),
     entry: z
       .string()
       .max(255)

@@ -8,6 +8,7 @@ import type { PluginHardware } from "../../sdk/hardware.ts";
 import type { Hardware } from "../hardware/types.ts";
 import type { Logger } from "../log/types.ts";
 import { scopedGpio } from "./scope-gpio.ts";
+import { scopedSerial } from "./scope-hardware-serial.ts";
 import type { ScopeLife } from "./scope-life.ts";
 
 /** One port as a plugin sees it. */
@@ -22,11 +23,17 @@ export function scopedHardware(
   hardware: Hardware | undefined,
   log: Logger,
 ): HardwarePart<PluginHardware> {
+  const serial = scopedSerial(life);
   const parts = {
+    serial: {
+      api: serial.api,
+      // Serial ports close at once (the driver's close never fails; a hung-up tty's EIO is ignored).
+      release: async () => serial.close(),
+    },
     gpio: scopedGpio(life, hardware?.gpio),
   };
   return {
-    api: Object.freeze({ gpio: parts.gpio.api }),
+    api: Object.freeze({ serial: parts.serial.api, gpio: parts.gpio.api }),
     async release() {
       for (const [port, part] of Object.entries(parts)) {
         try {

@@ -15,6 +15,11 @@ export interface PluginManifest {
   author?: string;
   dependencies?: string[];
   isIntegration?: boolean;
+  /**
+   * False for a plugin that runs only once configured (a Zigbee stick): enabled when the config has a
+   * `plugins.<name>` section (whose `enabled` defaults to true), disabled otherwise. Default true.
+   */
+  enabledByDefault?: boolean;
   /** Relative to the plugin folder, default `index.ts`; may not leave the folder. */
   entry?: string;
   /** JSON Schema of the plugin's config, for integrations and the admin UI. */
@@ -148,6 +153,8 @@ export interface PluginManagerOptions {
   logger?: Logger;
   /** Folder of external plugins (one subfolder with a `plugin.json` each). Missing or undefined = none. */
   pluginsDir?: string | undefined;
+  /** The runtime's data directory: each plugin gets `<dataDir>/plugin-data/<name>` as `ctx.dataDir`. */
+  dataDir?: string;
   /** Plugins compiled into the binary (see `builtinSource`). */
   builtins?: PluginSource[];
   /** The `plugins` section of the config: `enabled` (default true) and the config slice per plugin. */

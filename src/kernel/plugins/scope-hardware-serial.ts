@@ -1,0 +1,96 @@
+import { realpathSync } from "node:fs";
+import {
+  createBunSerialBinding,
+  listSerialPorts,
+  openSerialPort,
+  SerialError,
+  type SerialOpenOptions,
+  type SerialPort,
+} from "../../hal/serial/index.ts";
+import type { PluginSerial } from "../../sdk/types.ts";
+import type { ScopeLife } from "./scope-life.ts";
+
+/**
+ * Which plugin holds which serial device, process-wide (a device is a process-wide thing: two
+ * runtimes in one process share it too). Keyed by the resolved path, so `/dev/serial/by-id/…` and
+ * the `/dev/ttyUSB0` it points to are one device.
+ */
+const HOLDERS = new Map<string, string>();
+
+function deviceKey(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+export interface SerialScopeOptions {
+  /** Opens a port (default: the Bun driver); tests inject a fake. */
+  open?: (options: SerialOpenOptions) => Promise<SerialPort>;
+}
+
+/**
+ * `ctx.hardware.serial`: ports opened through it (directly or through its serialport binding) are
+ * the plugin's, closed when its load ends; a device held by one plugin is refused to another with
+ * SERIAL_PORT_BUSY naming the holder.
+ */
+export function scopedSerial(
+  life: ScopeLife,
+  options: SerialScopeOptions = {},
+): { api: PluginSerial; close(): void } {
+  const { plugin } = life;
+  const openDriver = options.open ?? openSerialPort;
+  const ports = new Set<SerialPort>();
+
+  const open = async (openOptions: SerialOpenOptions): Promise<SerialPort> => {
+    life.live();
+    const path = typeof openOptions?.path === "string" ? openOptions.path : "";
+    const key = deviceKey(path);
+    const holder = HOLDERS.get(key);
+    if (holder !== undefined) {
+      throw new SerialError(
+        "SERIAL_PORT_BUSY",
+        `Serial port ${path} is held by plugin "${holder}"${holder === plugin ? " (opened twice)" : ""}`,
+        { path, data: { holder, plugin } },
+      );
+    }
+    HOLDERS.set(key, plugin);
+    let port: SerialPort;
+    try {
+      port = await openDriver(openOptions);
+    } catch (err) {
+      HOLDERS.delete(key);
+      throw err;
+    }
+    if (life.disposed) {
+      // The load ended while the device was opening: nobody is left to close it.
+      HOLDERS.delete(key);
+      await port.close().catch(() => undefined);
+      life.live();
+    }
+    ports.add(port);
+    void port.closed.then(() => {
+      ports.delete(port);
+      if (HOLDERS.get(key) === plugin) HOLDERS.delete(key);
+    });
+    return port;
+  };
+
+  const api: PluginSerial = Object.freeze({
+    open,
+    list() {
+      life.live();
+      return listSerialPorts();
+    },
+    binding: createBunSerialBinding({ open }),
+  });
+
+  return {
+    api,
+    close() {
+      // The driver's close does not fail (a hung-up tty's EIO is ignored there); never awaited here.
+      for (const port of [...ports]) void port.close().catch(() => undefined);
+    },
+  };
+}
