@@ -162,6 +162,8 @@ describe("a plugin that hangs in a lifecycle hook", () => {
       "plugin fault-hang-onstop",
       "module logger",
       "module devices",
+      "module presence",
+      "module automation",
     ]);
     expect(run.runtime.phase).toBe("stopped");
     const line = run.log?.lines.find((l) => String(l.msg).startsWith("shutdown exceeded"));

@@ -202,6 +202,20 @@ describe("hostile HTTP input against the compiled binary", () => {
   it("keeps RSS, open fds and bus subscriptions bounded over repeated corpus passes", async () => {
     const samples: { pass: number; rssMiB: number; fds: number; subs: number; series: number }[] = [];
     const sample = async (pass: number) => {
+      // Rules the corpus created (valid bodies get 201) subscribe to what they trigger on, as they
+      // should: delete them, which must take their subscriptions with them.
+      const rules = (await (
+        await fetch(main.url("/api/v1/automations"), { headers: main.auth() })
+      ).json()) as {
+        automations?: { id: string }[];
+      };
+      for (const r of rules.automations ?? []) {
+        const del = await fetch(main.url(`/api/v1/automations/${encodeURIComponent(r.id)}`), {
+          method: "DELETE",
+          headers: main.auth(),
+        });
+        expect(del.status).toBe(204);
+      }
       // SSE streams the corpus cancelled are unsubscribed as their close arrives: let that happen.
       let subs = await subscriptions();
       for (let i = 0; i < 20 && subs > (samples[0]?.subs ?? subs); i++) {

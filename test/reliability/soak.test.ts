@@ -216,7 +216,9 @@ describe("soak: the compiled binary under a steady mixed load", () => {
     expect(counts.get("get item 404") ?? 0).toBeGreaterThan(0);
     expect(plugins.plugins.map((p) => `${p.name} ${p.state} ${p.errorCount}`).sort()).toEqual([
       "demo started 0",
+      "gpio started 0",
       "probe started 0",
+      "zigbee disabled 0",
     ]);
     expect(series(text, "hearth_bus_events_failed_total").filter((l) => !l.endsWith(" 0"))).toEqual([]);
     expect(series(text, "hearth_uncaught_errors_total").filter((l) => !l.endsWith(" 0"))).toEqual([]);

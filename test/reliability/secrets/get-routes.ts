@@ -79,6 +79,9 @@ export async function readEverything(
   const { keys: stateKeys } = await json<{ keys: string[] }>("/api/v1/state?pattern=**", "state");
   const { tokens } = await json<{ tokens: { id: string }[] }>("/api/v1/tokens");
   const devices = (await json<{ devices: { id: string }[] }>("/api/v1/devices")).devices.map((d) => d.id);
+  const automations = (await json<{ automations: { id: string }[] }>("/api/v1/automations")).automations.map(
+    (a) => a.id,
+  );
   const people = (await json<{ people: { id: string }[] }>("/api/v1/people")).people.map((p) => p.id);
   const tokenIds = [...tokens.map((t) => t.id), ...known.revokedIds];
   const stateValues = [...new Set([...stateKeys, ...HIDDEN_KEYS])];
@@ -92,6 +95,7 @@ export async function readEverything(
     if (template === "/api/v1/probe/items/{id}") return ["p1"];
     if (template === "/api/v1/devices/{id}") return devices;
     if (template === "/api/v1/people/{id}") return people;
+    if (template.startsWith("/api/v1/automations/{id}")) return automations;
     throw new Error(`no values for {${param}} of GET ${template}: teach the secrets suite about it`);
   };
   const templates: string[] = [];
