@@ -15,13 +15,30 @@ export interface TestBroker {
   start(): Promise<void>;
 }
 
-export async function startBroker(port = 0): Promise<TestBroker> {
+export interface BrokerOptions {
+  port?: number;
+  /** Decides each CONNECT; refused clients get "not authorized". */
+  authenticate?: (username: string | undefined, password: string | undefined) => boolean;
+}
+
+export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
+  const port = options.port ?? 0;
   let broker: Aedes | undefined;
   let server: Server | undefined;
   const sockets = new Set<Socket>();
   let bound = port;
   const start = async () => {
-    const b = await Aedes.createBroker();
+    const auth = options.authenticate;
+    const b = await Aedes.createBroker(
+      auth === undefined
+        ? {}
+        : {
+            authenticate: (_client, username, password, done) => {
+              if (auth(username, password?.toString())) done(null, true);
+              else done(Object.assign(new Error("not authorized"), { returnCode: 5 as const }), false);
+            },
+          },
+    );
     broker = b;
     const s = createServer((socket) => {
       sockets.add(socket);
