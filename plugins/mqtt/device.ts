@@ -52,8 +52,44 @@ export function infoOf(d: DeviceView): DeviceInfo {
  * The retained state JSON: the reported state, plus `state: "ON" | "OFF"` for a device with `on_off`
  * (what Home Assistant's JSON-schema light reads).
  */
-export function statePayload(d: Pick<DeviceView, "capabilities" | "state">): Record<string, unknown> {
+export function statePayload(
+  d: Pick<DeviceView, "type" | "capabilities" | "state">,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...d.state.reported };
   if (typeof out.on_off === "boolean") out.state = out.on_off ? "ON" : "OFF";
+  const color = out.color as { hue?: unknown; saturation?: unknown } | undefined;
+  // Home Assistant reads `color.h`/`color.s`; Hearth's own keys stay beside them.
+  if (typeof color === "object" && color !== null)
+    out.color = { ...color, h: color.hue, s: color.saturation };
+  if (d.type === "light") {
+    const names = new Set(d.capabilities.map((c) => c.name));
+    const mode = names.has("color")
+      ? names.has("color_temp")
+        ? undefined
+        : "hs"
+      : names.has("color_temp")
+        ? "color_temp"
+        : names.has("brightness")
+          ? "brightness"
+          : "onoff";
+    if (mode !== undefined) out.color_mode = mode;
+  }
+  return out;
+}
+
+/** A state message from another node, reduced to the device's capabilities in Hearth's own form. */
+export function stateFromPayload(
+  payload: Record<string, unknown>,
+  capabilities: readonly { name: string }[],
+) {
+  const caps = new Set(capabilities.map((c) => c.name).filter((n) => n !== "action"));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (!caps.has(k)) continue;
+    if (k === "color" && typeof v === "object" && v !== null) {
+      const { hue, saturation } = v as { hue?: unknown; saturation?: unknown };
+      out.color = { hue, saturation };
+    } else out[k] = v;
+  }
   return out;
 }

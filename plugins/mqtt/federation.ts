@@ -7,7 +7,7 @@
  */
 import type { PluginContext } from "../../src/sdk/index.ts";
 import type { MqttConfig, Topics } from "./config.ts";
-import type { DeviceInfo } from "./device.ts";
+import { type DeviceInfo, stateFromPayload } from "./device.ts";
 import type { OutgoingMessage } from "./queue.ts";
 
 /** Never expire an imported device by silence: its own node says when it is unavailable. */
@@ -193,8 +193,7 @@ export class Federation {
 
   async #report(r: Remote): Promise<void> {
     if (!r.announced || r.state === undefined || r.info === undefined || !this.#effective(r)) return;
-    const caps = new Set(r.info.capabilities.map((c) => c.name).filter((n) => n !== "action"));
-    const state = Object.fromEntries(Object.entries(r.state).filter(([k]) => caps.has(k)));
+    const state = stateFromPayload(r.state, r.info.capabilities);
     if (Object.keys(state).length === 0) return;
     await this.#ctx.services.call("devices.report", { externalId: `${r.node}.${r.id}`, state });
     r.available = true;

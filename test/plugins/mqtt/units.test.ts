@@ -4,6 +4,7 @@ import { z } from "zod";
 import { parseSet, RecentResults } from "../../../plugins/mqtt/commands.ts";
 import { configSchema, safeUrl, topicsOf } from "../../../plugins/mqtt/config.ts";
 import { nextDelay } from "../../../plugins/mqtt/connection.ts";
+import { stateFromPayload, statePayload } from "../../../plugins/mqtt/device.ts";
 import { OfflineQueue } from "../../../plugins/mqtt/queue.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -112,5 +113,38 @@ describe("config and topics", () => {
   it("doubles the reconnect delay up to the cap", () => {
     const c = parse({ reconnect: { minMs: 1000, maxMs: 5000 } });
     expect([1000, 2000, 4000, 5000].map((d) => nextDelay(d, c))).toEqual([2000, 4000, 5000, 5000]);
+  });
+});
+
+describe("state payloads", () => {
+  const light = (reported: Record<string, unknown>, caps: string[]) => ({
+    type: "light",
+    capabilities: caps.map((name) => ({ name, kind: "number" as const, commandable: true })),
+    state: { desired: {}, reported, pending: [] },
+  });
+
+  it("adds what Home Assistant's JSON light reads, and another node reads Hearth's form back", () => {
+    const out = statePayload(
+      light({ on_off: true, color: { hue: 30, saturation: 80 } }, ["on_off", "color"]),
+    );
+    expect(out).toEqual({
+      on_off: true,
+      state: "ON",
+      color: { hue: 30, saturation: 80, h: 30, s: 80 },
+      color_mode: "hs",
+    });
+    expect(stateFromPayload(out, [{ name: "on_off" }, { name: "color" }])).toEqual({
+      on_off: true,
+      color: { hue: 30, saturation: 80 },
+    });
+  });
+
+  it("names the colour-temperature mode of a white-spectrum light", () => {
+    expect(
+      statePayload(light({ on_off: false, color_temp: 2700 }, ["on_off", "brightness", "color_temp"])),
+    ).toMatchObject({
+      state: "OFF",
+      color_mode: "color_temp",
+    });
   });
 });
