@@ -87,6 +87,9 @@ export async function runConnection(
       signal.addEventListener("abort", stop, { once: true });
       client.on("connect", () => {
         connected = true;
+        // Small messages both ways (a command, its PUBACK, the result): Nagle's algorithm against the
+        // peer's delayed ACK would add ~40 ms to each round trip.
+        (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
         hooks.connected(client).catch((err: unknown) => {
           reason = `set-up after connect failed: ${err instanceof Error ? err.message : String(err)}`;
           client.end(true);
