@@ -53,7 +53,7 @@ beforeAll(async () => {
         doorChance: 0,
         buttonChance: 0,
       },
-      "plugins.mqtt.config": mqttConfig("house"),
+      "plugins.mqtt.config": mqttConfig("house", { bridge: { events: ["device.action"] } }),
     },
   });
   await watcher.waitFor("hearth/house/status", (p) => p === "online");
@@ -184,6 +184,17 @@ describe("Home Assistant discovery", () => {
     expect(await watcher.waitFor("hearth/house/devices/demo-button/action", () => true, 5000, from)).toBe(
       "double",
     );
+  });
+
+  it("bridges the bus events named in bridge.events", async () => {
+    const from = watcher.messages.length;
+    await a.kernel.services.call(
+      "devices.report",
+      { externalId: "button", state: { action: "hold" } },
+      { caller: "demo" },
+    );
+    const event = json(await watcher.waitFor("hearth/house/events/device.action", () => true, 5000, from));
+    expect(event).toEqual({ id: "demo-button", action: "hold" });
   });
 });
 

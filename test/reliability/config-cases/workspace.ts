@@ -4,6 +4,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BUILTIN_PLUGINS } from "../../../src/builtin-plugins.generated.ts";
 import type { ConfigCase } from "./config-corpus.ts";
 import {
   fill,
@@ -91,9 +92,14 @@ export const escaped = (root: string): string[] => readdirSync(root).filter((n) 
 export const refusals = (cases: readonly ManifestCase[]) =>
   cases.flatMap((c) => c.refused.map((r) => ({ c, r })));
 
-/** The plugins that must start beside `cases`: the canary, the built-in demo, and the cases' good ones. */
+/** Every built-in plugin (the demo, mqtt idle without a broker, …): each starts on the defaults. */
+export const BUILTIN_NAMES: readonly string[] = BUILTIN_PLUGINS.map(
+  (p) => (p.manifest as { name: string }).name,
+);
+
+/** The plugins that must start beside `cases`: the canary, the built-ins, and the cases' good ones. */
 export const expectedStarts = (cases: readonly ManifestCase[]): string[] =>
-  ["canary", "demo", ...cases.flatMap((c) => c.starts ?? [])].sort();
+  ["canary", ...BUILTIN_NAMES, ...cases.flatMap((c) => c.starts ?? [])].sort();
 
 export const filled = (c: ManifestCase, r: Refusal, places: Places) => ({
   who: r.who.map((w) => fill(w, c, places)),
