@@ -3,6 +3,7 @@
  * a watching client that records every message it sees.
  */
 import { createServer, type Server, type Socket } from "node:net";
+import { createServer as createTlsServer } from "node:tls";
 import { Aedes } from "aedes";
 import { connectAsync, type MqttClient } from "mqtt";
 
@@ -19,6 +20,8 @@ export interface BrokerOptions {
   port?: number;
   /** Decides each CONNECT; refused clients get "not authorized". */
   authenticate?: (username: string | undefined, password: string | undefined) => boolean;
+  /** PEM key and certificate: the broker speaks MQTT over TLS (`mqtts://`). */
+  tls?: { key: string; cert: string };
 }
 
 export async function startBroker(options: BrokerOptions = {}): Promise<TestBroker> {
@@ -40,11 +43,12 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
           },
     );
     broker = b;
-    const s = createServer((socket) => {
+    const onSocket = (socket: Socket) => {
       sockets.add(socket);
       socket.on("close", () => sockets.delete(socket));
       b.handle(socket);
-    });
+    };
+    const s = options.tls === undefined ? createServer(onSocket) : createTlsServer(options.tls, onSocket);
     server = s;
     await new Promise<void>((resolve, reject) => {
       s.once("error", reject);
@@ -63,7 +67,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<TestBrok
   await start();
   return {
     get url() {
-      return `mqtt://127.0.0.1:${bound}`;
+      return `${options.tls === undefined ? "mqtt" : "mqtts"}://127.0.0.1:${bound}`;
     },
     get port() {
       return bound;

@@ -4,11 +4,12 @@
  * without a broker configured that never loads the `mqtt` package.
  */
 import { afterAll, describe, expect, it } from "bun:test";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import mqttManifest from "../../plugins/mqtt/plugin.json" with { type: "json" };
 import { builtinSource } from "../../src/kernel/plugins/index.ts";
 import { startBroker, type TestBroker, watch } from "../helpers/mqtt.ts";
-import { type Booted, bootRuntime, removeDataDirs } from "../helpers/runtime.ts";
+import { type Booted, bootRuntime, dataDir, removeDataDirs } from "../helpers/runtime.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by expect()
 type Json = any;
@@ -70,6 +71,54 @@ describe("mqtt connection", () => {
     await w.close();
     expect(r.log.text()).toContain("mqtt");
     expect(r.log.text()).not.toContain(PASSWORD);
+  });
+
+  it("connects over TLS with the CA from tls.ca, and names the certificate problem without it", async () => {
+    const dir = dataDir("hearth-mqtt-tls-");
+    const key = join(dir, "key.pem");
+    const cert = join(dir, "cert.pem");
+    const gen = Bun.spawnSync(
+      [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-addext",
+        "subjectAltName=IP:127.0.0.1",
+      ],
+      { stderr: "pipe" },
+    );
+    expect(gen.exitCode).toBe(0);
+    const broker = await startBroker({
+      tls: { key: readFileSync(key, "utf8"), cert: readFileSync(cert, "utf8") },
+    });
+    brokers.push(broker);
+    expect(broker.url.startsWith("mqtts://")).toBe(true);
+    const config = { url: broker.url, reconnect: { minMs: 50, maxMs: 200 } };
+    const good = await bootRuntime({
+      plugins: [mqttPlugin()],
+      overrides: { "plugins.mqtt.config": { ...config, nodeId: "tls-ok", tls: { ca: cert } } },
+    });
+    running.push(good);
+    const bad = await bootRuntime({
+      plugins: [mqttPlugin()],
+      overrides: { "plugins.mqtt.config": { ...config, nodeId: "tls-bad" } },
+    });
+    running.push(bad);
+    await until("the TLS connection", async () => (await health(good)).health?.status === "ok");
+    await until("the certificate problem", async () =>
+      /certificate/i.test((await health(bad)).health?.reason ?? ""),
+    );
   });
 
   it("marks the node offline through its last will when the connection dies", async () => {

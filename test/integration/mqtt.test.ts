@@ -9,6 +9,7 @@ import mqttManifest from "../../plugins/mqtt/plugin.json" with { type: "json" };
 import { builtinSource } from "../../src/kernel/plugins/index.ts";
 import { startBroker, type TestBroker, type Watcher, watch } from "../helpers/mqtt.ts";
 import { type Booted, bootRuntime, removeDataDirs } from "../helpers/runtime.ts";
+import { problems } from "../plugins/mqtt/ha-check.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are checked by expect()
 type Json = any;
@@ -166,6 +167,18 @@ describe("Home Assistant discovery", () => {
     await watcher.waitFor("homeassistant/binary_sensor/house/node/config");
     await watcher.waitFor("homeassistant/device_automation/house/demo-button_action_single/config");
     await watcher.waitFor("homeassistant/sensor/house/demo-climate_temperature/config");
+  });
+
+  it("gives every config it publishes the keys Home Assistant requires (ha-required.json)", async () => {
+    await watcher.waitFor("homeassistant/sensor/house/demo-climate_humidity/config");
+    const configs = [...watcher.last].filter(
+      ([t, p]) => t.startsWith("homeassistant/") && t.endsWith("/config") && p !== "",
+    );
+    expect(configs.length).toBe(15);
+    const bad = configs.flatMap(([topic, p]) =>
+      problems({ component: topic.split("/")[1] as string, topic, config: json(p) }),
+    );
+    expect(bad).toEqual([]);
   });
 
   it("announces again when Home Assistant comes online", async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "bun:test";
 import type { CapabilityView, DeviceView } from "../../../plugins/mqtt/device.ts";
 import { type DiscoveryEntry, deviceEntries, nodeEntry } from "../../../plugins/mqtt/discovery.ts";
-import table from "../../../plugins/mqtt/ha-required.json" with { type: "json" };
+import { problems } from "./ha-check.ts";
 
 const ctx = { nodeId: "house", prefix: "homeassistant", base: "hearth/house", version: "0.1.0" };
 
@@ -60,36 +60,6 @@ const HOUSE = [
 ];
 
 const all = (): DiscoveryEntry[] => [nodeEntry(ctx), ...HOUSE.flatMap((d) => deviceEntries(d, ctx))];
-
-/** Every problem with one config, measured against the table. */
-function problems(e: DiscoveryEntry): string[] {
-  const out: string[] = [];
-  const spec = (table.components as Record<string, { required: string[]; schema?: string }>)[e.component];
-  if (spec === undefined) return [`${e.topic}: component ${e.component} is not in the table`];
-  for (const key of [...table.common, ...spec.required]) {
-    if (e.config[key] === undefined || e.config[key] === "") out.push(`${e.topic}: missing ${key}`);
-  }
-  if (spec.schema !== undefined && e.config.schema !== spec.schema)
-    out.push(`${e.topic}: schema is not ${spec.schema}`);
-  const dev = e.config.device as Record<string, unknown> | undefined;
-  if (
-    dev !== undefined &&
-    !table.device.required_one_of.some((k) => Array.isArray(dev[k]) && (dev[k] as unknown[]).length > 0)
-  ) {
-    out.push(`${e.topic}: device has neither identifiers nor connections`);
-  }
-  for (const [path, allowed] of Object.entries(table.enums)) {
-    const [component, key] = path.split(".") as [string, string];
-    if (component !== e.component || e.config[key] === undefined) continue;
-    const values = Array.isArray(e.config[key]) ? (e.config[key] as unknown[]) : [e.config[key]];
-    for (const v of values)
-      if (!allowed.includes(v as string))
-        out.push(`${e.topic}: ${key} ${String(v)} is not one of ${allowed}`);
-  }
-  if (!/^homeassistant\/[a-z_]+\/house\/[a-zA-Z0-9_-]+\/config$/.test(e.topic))
-    out.push(`${e.topic}: bad topic`);
-  return out;
-}
 
 describe("Home Assistant discovery", () => {
   it("gives every entity of the demo house the keys Home Assistant requires", () => {
