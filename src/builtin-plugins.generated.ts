@@ -2,10 +2,12 @@
 import type { BuiltinPlugin } from "./kernel/plugins/types.ts";
 import demoManifest from "../plugins/demo/plugin.json" with { type: "json" };
 import gpioManifest from "../plugins/gpio/plugin.json" with { type: "json" };
+import mqttManifest from "../plugins/mqtt/plugin.json" with { type: "json" };
 import zigbeeManifest from "../plugins/zigbee/plugin.json" with { type: "json" };
 
 export const BUILTIN_PLUGINS: BuiltinPlugin[] = [
   { manifest: demoManifest, load: () => import("../plugins/demo/index.ts") },
   { manifest: gpioManifest, load: () => import("../plugins/gpio/index.ts") },
+  { manifest: mqttManifest, load: () => import("../plugins/mqtt/index.ts") },
   { manifest: zigbeeManifest, load: () => import("../plugins/zigbee/index.ts") },
 ];

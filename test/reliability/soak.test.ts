@@ -217,6 +217,7 @@ describe("soak: the compiled binary under a steady mixed load", () => {
     expect(plugins.plugins.map((p) => `${p.name} ${p.state} ${p.errorCount}`).sort()).toEqual([
       "demo started 0",
       "gpio started 0",
+      "mqtt started 0",
       "probe started 0",
       "zigbee disabled 0",
     ]);

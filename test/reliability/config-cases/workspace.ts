@@ -4,6 +4,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { BUILTIN_PLUGINS } from "../../../src/builtin-plugins.generated.ts";
 import type { ConfigCase } from "./config-corpus.ts";
 import {
   fill,
@@ -91,9 +92,16 @@ export const escaped = (root: string): string[] => readdirSync(root).filter((n) 
 export const refusals = (cases: readonly ManifestCase[]) =>
   cases.flatMap((c) => c.refused.map((r) => ({ c, r })));
 
-/** The plugins that must start beside `cases`: the canary, the built-ins (demo, gpio), and the cases' good ones. */
+/** Every built-in plugin on by default (the demo, gpio and mqtt idle without config, …): each starts on the defaults. */
+export const BUILTIN_NAMES: readonly string[] = BUILTIN_PLUGINS.map(
+  (p) => p.manifest as { name: string; enabledByDefault?: boolean },
+)
+  .filter((m) => m.enabledByDefault !== false)
+  .map((m) => m.name);
+
+/** The plugins that must start beside `cases`: the canary, the built-ins, and the cases' good ones. */
 export const expectedStarts = (cases: readonly ManifestCase[]): string[] =>
-  ["canary", "demo", "gpio", ...cases.flatMap((c) => c.starts ?? [])].sort();
+  ["canary", ...BUILTIN_NAMES, ...cases.flatMap((c) => c.starts ?? [])].sort();
 
 export const filled = (c: ManifestCase, r: Refusal, places: Places) => ({
   who: r.who.map((w) => fill(w, c, places)),
