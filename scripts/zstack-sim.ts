@@ -12,6 +12,7 @@
  *   {"op":"join","kind":"bulb"}                   kinds: bulb, motion, contact, climate ("force":true ignores permit join)
  *   {"op":"report","device":"climate","cluster":1026,"values":{"0":2250}}
  *   {"op":"zone","device":"contact","status":1}   IAS zone status (bit 0 = open / alarm)
+ *   {"op":"reach","device":"bulb","reachable":false}   the device stops answering (true: back again)
  *   {"op":"leave","device":"<ieee>"}   {"op":"devices"}   {"op":"stats"}   {"op":"permit","seconds":60}
  * `--state FILE` keeps the stick's NV and devices across simulator restarts (written on every change
  * and on exit).
@@ -87,6 +88,9 @@ function handle(o: Record<string, unknown>): unknown {
       return {};
     case "zone":
       stick.zoneStatus(device(o), Number(o.status));
+      return {};
+    case "reach":
+      stick.setReachable(device(o), o.reachable !== false);
       return {};
     case "leave":
       stick.leave(device(o));

@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Controller as HerdsmanController } from "zigbee-herdsman";
 import { definePlugin, type PluginContext } from "../../src/sdk/index.ts";
+import { type AvailabilityDevice, createAvailability } from "./availability.ts";
 import {
   CLUSTER,
   commandsFor,
@@ -37,6 +38,8 @@ interface ZigbeeConfig {
   /** Reconnect backoff bounds, ms. */
   retryMinMs: number;
   retryMaxMs: number;
+  /** Silence after which a mains-powered device is pinged (0 = never); see availability.ts. */
+  pingIntervalMs: number;
 }
 
 interface NetworkSecrets {
@@ -84,6 +87,20 @@ async function resolvePort(ctx: PluginContext<ZigbeeConfig>): Promise<string> {
   return stick.byId ?? stick.path;
 }
 
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
 /** Imports herdsman once, keeping `BigInt.prototype.toJSON` as it was (herdsman patches it globally). */
 let herdsman: Promise<typeof import("zigbee-herdsman")> | undefined;
 function loadHerdsman(ctx: PluginContext<ZigbeeConfig>): Promise<typeof import("zigbee-herdsman")> {
@@ -118,6 +135,7 @@ export default definePlugin<ZigbeeConfig>({
       permitJoinSeconds: z.int().min(0).max(254).default(0),
       retryMinMs: z.int().min(100).default(1000),
       retryMaxMs: z.int().min(100).default(30_000),
+      pingIntervalMs: z.int().min(0).default(300_000),
     }),
 
   async onStart(ctx) {
@@ -143,6 +161,12 @@ export default definePlugin<ZigbeeConfig>({
 
     let controller: Controller | undefined;
     const iasCap = new Map<string, string>();
+    const availability = createAvailability({
+      pingIntervalMs: ctx.config.pingIntervalMs,
+      setAvailable: (ieee, available) =>
+        ctx.services.call("devices.set_available", { externalId: ieee, available }).then(() => undefined),
+      log: ctx.log,
+    });
     const need = (): Controller => {
       if (controller === undefined)
         throw ctx.errors.create(
@@ -338,9 +362,10 @@ export default definePlugin<ZigbeeConfig>({
           );
           c.on("deviceLeave", (e) => {
             void ctx.events.publish("zigbee.device_left", { ieee: e.ieeeAddr });
-            void ctx.services
-              .call("devices.set_available", { externalId: e.ieeeAddr, available: false })
-              .catch(() => undefined);
+            availability.lost(e.ieeeAddr);
+          });
+          c.on("lastSeenChanged", (e) => {
+            if (interviewed(e.device)) availability.seen(e.device as unknown as AvailabilityDevice);
           });
           c.on("deviceInterview", (e) => {
             if (e.status === "started") return;
@@ -380,19 +405,29 @@ export default definePlugin<ZigbeeConfig>({
               ctx.log.warn({ err: String(err) }, "re-announce failed"),
             );
           if (ctx.config.permitJoinSeconds > 0) await c.permitJoin(ctx.config.permitJoinSeconds);
-          await Promise.race([
-            gone,
-            new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })),
-          ]);
+          // While the network is up: ping silent mains devices (one at a time, between pauses).
+          const up = new AbortController();
+          const stopUp = () => up.abort();
+          signal.addEventListener("abort", stopUp, { once: true });
+          void gone.then(stopUp);
+          // Not awaited: a ping in flight when the stick goes away ends when the controller stops.
+          void (async () => {
+            while (!up.signal.aborted) {
+              await pause(availability.sweepEveryMs, up.signal);
+              await availability
+                .sweep(c.getDevices() as unknown as AvailabilityDevice[], up.signal)
+                .catch((err: unknown) => ctx.log.debug({ err: String(err) }, "availability sweep failed"));
+            }
+          })();
+          await new Promise<void>((resolve) => {
+            up.signal.addEventListener("abort", () => resolve(), { once: true });
+            if (signal.aborted) stopUp();
+          });
+          signal.removeEventListener("abort", stopUp);
           if (!signal.aborted) {
             ctx.integration.setStatus("error", `the Zigbee stick at ${path} was disconnected; reconnecting`);
-            for (const d of c.getDevices()) {
-              if (d.type !== "Coordinator" && interviewed(d)) {
-                void ctx.services
-                  .call("devices.set_available", { externalId: d.ieeeAddr, available: false })
-                  .catch(() => undefined);
-              }
-            }
+            for (const d of c.getDevices())
+              if (d.type !== "Coordinator" && interviewed(d)) availability.lost(d.ieeeAddr);
           }
         } catch (err) {
           if (signal.aborted) break;
@@ -408,17 +443,7 @@ export default definePlugin<ZigbeeConfig>({
           c?.removeAllListeners();
         }
         if (signal.aborted) break;
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, delay);
-          signal.addEventListener(
-            "abort",
-            () => {
-              clearTimeout(t);
-              resolve();
-            },
-            { once: true },
-          );
-        });
+        await pause(delay, signal);
         delay = Math.min(ctx.config.retryMaxMs, delay * 2);
       }
       await saveBackup().catch(() => undefined);

@@ -29,6 +29,8 @@ export interface SimDevice {
   /** Router (mains) or end device (battery). */
   router: boolean;
   endpoints: SimEndpoint[];
+  /** Out of range or powered off: frames to it get no MAC ack and no answer. */
+  unreachable?: boolean;
 }
 
 export const Cluster = {

@@ -610,10 +610,11 @@ export class ZnpStick {
     r.u8();
     r.u8();
     const data = r.bytes(r.u8());
-    const dev = this.#byNwk(dst);
+    const found = this.#byNwk(dst);
+    const dev = found?.unreachable === true ? undefined : found;
     const ep = dev?.endpoints.find((e) => e.id === dstEp);
     this.#srsp(f, Uint8Array.of(0));
-    // 0xcd: no route / MAC no ack — what a real stick confirms for an absent device.
+    // 0xe9: MAC no ack — what a real stick confirms for an absent or unreachable device.
     this.#later(() =>
       this.#areq(
         S.AF,
@@ -775,6 +776,11 @@ export class ZnpStick {
   leave(ieee: string): void {
     const dev = this.#device(ieee);
     this.#announceLeave(dev);
+  }
+
+  /** A device stops answering (out of range, powered off) or comes back. */
+  setReachable(ieeeOrKind: string, reachable: boolean): void {
+    this.#device(ieeeOrKind).unreachable = !reachable;
   }
 
   #device(ieeeOrKind: string): SimDevice {

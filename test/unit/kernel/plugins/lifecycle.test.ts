@@ -294,3 +294,54 @@ describe("PluginManager: config", () => {
     expect(seen).toEqual({});
   });
 });
+
+describe("PluginManager: enabledByDefault", () => {
+  /** A built-in whose `load()` is counted: a plugin that is off must not even be imported. */
+  const counted = (manifest: Record<string, unknown>) => {
+    const loads = { n: 0 };
+    const source = builtin(
+      "p",
+      () => {
+        loads.n++;
+        return {};
+      },
+      manifest,
+    );
+    return { source, loads };
+  };
+
+  it("keeps a plugin with enabledByDefault: false off, and never loads its code, without a plugins.<name> section", async () => {
+    const { source, loads } = counted({ enabledByDefault: false });
+    const { manager } = harness({ builtins: [source] });
+    await manager.startAll();
+    expect(manager.get("p")).toMatchObject({ state: "disabled", enabled: false });
+    expect(loads.n).toBe(0);
+  });
+
+  it("starts it once a plugins.<name> section exists", async () => {
+    const { source, loads } = counted({ enabledByDefault: false });
+    const { manager } = harness({ builtins: [source], config: { p: { config: { port: "/dev/x" } } } });
+    await manager.startAll();
+    expect(manager.get("p")).toMatchObject({ state: "started", enabled: true });
+    expect(loads.n).toBe(1);
+  });
+
+  it("lets the section still turn it off with enabled: false", async () => {
+    const { source, loads } = counted({ enabledByDefault: false });
+    const { manager } = harness({ builtins: [source], config: { p: { enabled: false, config: {} } } });
+    await manager.startAll();
+    expect(manager.get("p").state).toBe("disabled");
+    expect(loads.n).toBe(0);
+  });
+
+  it("runs a plugin without the flag (or with true) with no section at all", async () => {
+    for (const manifest of [{}, { enabledByDefault: true }]) {
+      const { source, loads } = counted(manifest);
+      const { manager } = harness({ builtins: [source] });
+      await manager.startAll();
+      expect(manager.get("p").state).toBe("started");
+      expect(loads.n).toBe(1);
+      await manager.stopAll();
+    }
+  });
+});
