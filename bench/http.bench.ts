@@ -31,6 +31,14 @@ runtime.kernel.state.set("bench/lamp", { on: true, brightness: 80 });
 const tokens = createTokenStore({ storage: runtime.kernel.storage });
 const { token } = await tokens.create({ name: "bench", scopes: ["read"] });
 const admin = createAdminApp({ kernel: runtime.kernel, tokens, logger });
+// The same app with every request logged at info (`http.accessLog: "all"`, the behaviour before the
+// access log had levels): the cost of formatting one line per request.
+const { config: allConfig } = loadConfig({
+  env: { HEARTH_DATA_DIR: dir },
+  cwd: dir,
+  overrides: { "http.accessLog": "all" },
+});
+const adminAll = createAdminApp({ kernel: { ...runtime.kernel, config: allConfig }, tokens, logger });
 
 const bare = new Hono();
 bare.get("/bare", (c) => c.json({ status: "healthy" }));
@@ -41,6 +49,11 @@ const adminServer = Bun.serve({
   fetch: (req, srv) => admin.fetch(req, { server: srv }),
 });
 const bareServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: bare.fetch });
+const allServer = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  fetch: (req, srv) => adminAll.fetch(req, { server: srv }),
+});
 
 interface Load {
   url: string;
@@ -103,11 +116,23 @@ try {
     value: state,
     unit: "req/s",
     ratio: state / baseline,
-    note: "ratio = req/s ÷ baseline's; token hash + lookup, validation, access log",
+    note: "ratio = req/s ÷ baseline's; token hash + lookup, validation; access line at debug (not formatted)",
+  });
+  const stateAll = await measure({
+    url: `http://127.0.0.1:${allServer.port}/api/v1/state/bench/lamp`,
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  figure({
+    name: "GET /api/v1/state/{key}, http.accessLog all (every request at info)",
+    value: stateAll,
+    unit: "req/s",
+    ratio: stateAll / baseline,
+    note: "ratio = req/s ÷ baseline's; as before the access log had levels: one info line formatted per request",
   });
 } finally {
   await adminServer.stop(true);
   await bareServer.stop(true);
+  await allServer.stop(true);
   await runtime.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,7 +1,9 @@
 /**
- * ServiceRegistry call overhead: `await registry.call(...)` against a direct `await fn(params)`.
+ * ServiceRegistry call overhead: `await registry.call(...)` against a direct `await fn(params)`, and
+ * against Moleculer's local `broker.call` (its defaults, logger/metrics/tracing off) in the same run.
  * Run: bun run bench/services.bench.ts
  */
+import { ServiceBroker } from "moleculer";
 import { z } from "zod";
 import { createServiceRegistry } from "../src/kernel/services/index.ts";
 import { compare, save } from "./lib.ts";
@@ -40,5 +42,39 @@ await compare("service call (one params object, async handler)", [
     fn: async () => await services.call("lights.set_signal", params),
   },
 ]);
+
+// Moleculer (a devDependency only for this table): the same handler as a local action.
+const broker = new ServiceBroker({ logger: false, metrics: false, tracing: false });
+broker.createService({
+  name: "lights",
+  actions: {
+    set_plain: (ctx: { params: Params }) => handler(ctx.params),
+    set_validated: {
+      params: { id: "string", brightness: { type: "number", integer: true, min: 0, max: 100 } },
+      handler: (ctx: { params: Params }) => handler(ctx.params),
+    },
+  },
+});
+await broker.start();
+await compare("service call against Moleculer's local broker.call (same handler)", [
+  {
+    name: "Moleculer broker.call, no params schema",
+    baseline: true,
+    fn: async () => await broker.call("lights.set_plain", params),
+  },
+  {
+    name: "Moleculer broker.call, params schema (fastest-validator)",
+    fn: async () => await broker.call("lights.set_validated", params),
+  },
+  {
+    name: "registry.call, no schema (metrics + timeout)",
+    fn: async () => await services.call("lights.set_plain", params),
+  },
+  {
+    name: "registry.call, schema (metrics + timeout + zod validation)",
+    fn: async () => await services.call("lights.set_validated", params),
+  },
+]);
+await broker.stop();
 
 save("services");

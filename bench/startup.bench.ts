@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { zodLocalesPlugin } from "../scripts/zod-locales-plugin.ts";
 import { figure, save } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -20,6 +21,22 @@ const FLAGS = ["--compile", "--minify", "--bytecode", "--format=esm", "--no-comp
 function compile(args: string[], what: string): void {
   const r = Bun.spawnSync([process.execPath, ...args], { cwd: ROOT });
   if (r.exitCode !== 0) throw new Error(`${what} build failed: ${r.stderr}`);
+}
+
+/** The dependencies-only server, built like Hearth (Bun.build with the same plugin for zod). */
+async function buildDepsOnly(): Promise<string> {
+  const outfile = join(work, "deps-only-server");
+  const result = await Bun.build({
+    entrypoints: [join(import.meta.dir, "fixtures/deps-only.ts")],
+    compile: { outfile, autoloadDotenv: false },
+    minify: true,
+    bytecode: true,
+    format: "esm",
+    plugins: [zodLocalesPlugin],
+    throw: false,
+  });
+  if (!result.success) throw new Error(`deps-only build failed: ${result.logs.join("\n")}`);
+  return outfile;
 }
 
 function build(): { hearth: string; bare: string; hearthArm: string; bareArm: string } {
@@ -112,7 +129,9 @@ async function once(cmd: string[], reuse?: string): Promise<{ ms: number; rss: n
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const { hearth, bare, hearthArm, bareArm } = build();
+const depsOnly = await buildDepsOnly();
 const results = {
+  deps: [] as { ms: number; rss: number }[],
   hearth: [] as { ms: number; rss: number }[],
   bare: [] as { ms: number; rss: number }[],
   first: [] as { ms: number; rss: number }[],
@@ -122,6 +141,7 @@ await once([hearth, "run"], restartDir); // creates the database; also warms the
 await once([bare]);
 for (let i = 0; i < RUNS; i++) {
   results.bare.push(await once([bare]));
+  results.deps.push(await once([depsOnly]));
   results.hearth.push(await once([hearth, "run"], restartDir));
   if (i % 3 === 0) results.first.push(await once([hearth, "run"]));
 }
@@ -130,8 +150,17 @@ const hearthMs = median(results.hearth.map((r) => r.ms));
 const bareRss = median(results.bare.map((r) => r.rss));
 const hearthRss = median(results.hearth.map((r) => r.rss));
 const firstMs = median(results.first.map((r) => r.ms));
+const depsMs = median(results.deps.map((r) => r.ms));
+const depsRss = median(results.deps.map((r) => r.rss));
 console.log(`\nstart-up, median of ${RUNS} alternating runs (x64, compiled)`);
 figure({ name: "exec → first /health 200: bare Bun.serve (baseline)", value: bareMs, unit: "ms" });
+figure({
+  name: "exec → first /health 200: deps-only binary",
+  value: depsMs,
+  unit: "ms",
+  ratio: depsMs / bareMs,
+  note: "imports only zod, hono, @hono/zod-openapi, pino, croner, suncalc, bun:sqlite",
+});
 figure({
   name: "exec → first /health 200: hearth run (restart)",
   value: hearthMs,
@@ -147,6 +176,12 @@ figure({
   note: `creates and migrates the database; median of ${results.first.length}`,
 });
 figure({ name: "peak RSS at first 200: bare Bun.serve (baseline)", value: bareRss, unit: "MiB" });
+figure({
+  name: "peak RSS at first 200: deps-only binary",
+  value: depsRss,
+  unit: "MiB",
+  ratio: depsRss / bareRss,
+});
 figure({
   name: "peak RSS at first 200: hearth run",
   value: hearthRss,

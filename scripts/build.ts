@@ -20,6 +20,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { serialportShimPlugin } from "../src/hal/serial/bindings-cpp-plugin.ts";
 import { formatWebAssets, measureWebAssets, WEB_BUDGET_GZIP_BYTES } from "./web-assets.ts";
+import { zodLocalesPlugin } from "./zod-locales-plugin.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const HOST_TARGET = `bun-${process.platform}-${process.arch === "arm64" ? "arm64" : "x64"}`;
@@ -82,7 +83,8 @@ for (const target of targets) {
   const outfile = join(outdir, `hearth-${target.replace(/^bun-/, "")}`);
   const runtime = runtimeFor(target);
   // Bun.build rather than the CLI: its plugins resolve `@serialport/bindings-cpp` (imported by
-  // zigbee-herdsman) to Hearth's Bun binding, so no native addon path is baked into the binary.
+  // zigbee-herdsman) to Hearth's Bun binding, so no native addon path is baked into the binary, and
+  // keep only zod's English locale.
   const result = await Bun.build({
     entrypoints: [join(ROOT, "src/main.ts")],
     compile: {
@@ -95,7 +97,7 @@ for (const target of targets) {
     bytecode: true,
     format: "esm",
     define: { HEARTH_COMMIT: JSON.stringify(commit), HEARTH_TARGET: JSON.stringify(target) },
-    plugins: [serialportShimPlugin],
+    plugins: [serialportShimPlugin, zodLocalesPlugin],
     throw: false,
   });
   if (!result.success) {

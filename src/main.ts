@@ -1,7 +1,11 @@
 #!/usr/bin/env bun
 // The `hearth` executable. The only file in src/ allowed to write to the console directly.
 import { runCli } from "./cli/commands.ts";
+import { STARTUP } from "./cli/startup.ts";
 import { installSerialportShim } from "./hal/serial/bindings-cpp-plugin.ts";
+
+// Everything before this line: Bun itself, loading the bundle, evaluating main's static imports.
+STARTUP.mark("bundle loaded");
 
 // Libraries that import `@serialport/bindings-cpp` (zigbee-herdsman) get Hearth's Bun binding.
 installSerialportShim();

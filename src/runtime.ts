@@ -18,7 +18,7 @@ import type { ComponentHealth, ModuleContext, ModuleDefinition } from "./kernel/
 import { builtinSource } from "./kernel/plugins/index.ts";
 import type { PluginSource } from "./kernel/plugins/types.ts";
 import { openStorage } from "./kernel/storage/index.ts";
-import { type Clock, withTimeout } from "./kernel/util/index.ts";
+import { type Clock, type PhaseTimes, StartupPhases, withTimeout } from "./kernel/util/index.ts";
 import { createAdminModule } from "./modules/admin/index.ts";
 import { createAutomationModule } from "./modules/automation/index.ts";
 import { createDevicesModule } from "./modules/devices/index.ts";
@@ -42,6 +42,8 @@ export interface RuntimeOptions {
   hookTimeoutMs?: number;
   /** Wall time and timers for the modules' own delays (presence); tests inject a manual clock. */
   clock?: Clock;
+  /** Where start-up time is recorded, phase by phase (`hearth run` passes the one begun in main). */
+  phases?: StartupPhases;
 }
 
 // A sentinel, compared by identity in settleWithin; never seen outside this file.
@@ -101,9 +103,11 @@ export class CoreRuntime {
   readonly #errors = { unhandledRejections: 0, uncaughtExceptions: 0 };
   #releasePid: (() => void) | undefined;
   #moduleCtx: ModuleContext | undefined;
+  readonly #phases: StartupPhases;
 
   constructor(options: RuntimeOptions) {
     this.#options = options;
+    this.#phases = options.phases ?? new StartupPhases(performance.now());
     this.#log = options.logger.child({ component: "runtime" });
   }
 
@@ -135,6 +139,23 @@ export class CoreRuntime {
     return this.#stopPromise;
   }
 
+  /**
+   * Where start-up time went: the phases marked so far (from the process's start when `hearth run`
+   * passed its own), each module's register and start hooks and each plugin's load and start, in milliseconds.
+   */
+  startupTimes(): PhaseTimes & { modules: Record<string, number>; plugins: Record<string, number> } {
+    const round = (ms: number | undefined) => Math.round((ms ?? 0) * 10) / 10;
+    const modules: Record<string, number> = {};
+    const plugins: Record<string, number> = {};
+    for (const m of this.#c?.modules.list() ?? [])
+      modules[m.name] = round((m.registerMs ?? 0) + (m.startMs ?? 0));
+    for (const p of this.#c?.plugins.list() ?? []) {
+      if (p.loadMs !== undefined || p.startMs !== undefined)
+        plugins[p.name] = round((p.loadMs ?? 0) + (p.startMs ?? 0));
+    }
+    return { ...this.#phases.times(), modules, plugins };
+  }
+
   /** Counts an error that escaped every handler (wired to process events by `hearth run`). */
   recordUncaught(kind: "unhandledRejection" | "uncaughtException", err: unknown): void {
     if (kind === "unhandledRejection") this.#errors.unhandledRejections++;
@@ -151,6 +172,7 @@ export class CoreRuntime {
     const hookTimeoutMs = this.#options.hookTimeoutMs ?? Math.min(10_000, config.shutdownTimeoutMs);
     // One runtime per data folder; released when stopped (a stale file from a crash is replaced).
     this.#releasePid = acquirePidFile(config.dataDir);
+    this.#phases.mark("pid file");
     const storage = await openStorage({
       path: join(config.dataDir, "hearth.db"),
       durable: config.storage.durable,
@@ -161,6 +183,7 @@ export class CoreRuntime {
       this.#releasePid?.();
       throw err;
     });
+    this.#phases.mark("storage open");
     try {
       const parts = await createKernel({
         config,
@@ -171,6 +194,7 @@ export class CoreRuntime {
         runtime: this.#view(),
       });
       this.#c = parts;
+      this.#phases.mark("kernel");
       const { modules } = parts;
       modules.add(createLoggerModule());
       modules.add(createDevicesModule());
@@ -181,6 +205,7 @@ export class CoreRuntime {
       if (this.#options.http !== false) modules.add(createAdminModule());
       for (const m of this.#options.modules ?? []) modules.add(m);
       await modules.registerAll(this.#moduleContext(parts));
+      this.#phases.mark("modules registered");
       this.#phase = "initialised";
       this.#startMs = performance.now() - t0;
     } catch (err) {
@@ -199,8 +224,11 @@ export class CoreRuntime {
     await c.kernel.bus.publish("$runtime.starting", {});
     try {
       await c.modules.startAll(this.#moduleContext(c));
+      this.#phases.mark("modules started");
       await c.plugins.discover();
+      this.#phases.mark("plugins discovered");
       await c.plugins.startAll();
+      this.#phases.mark("plugins started");
     } catch (err) {
       this.#phase = "failed";
       this.#log.error({ err: errorMessage(err), code: (err as HearthError).code }, "runtime start failed");

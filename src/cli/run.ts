@@ -5,6 +5,10 @@ import { CoreRuntime } from "../runtime.ts";
 import { versionInfo } from "../version.ts";
 import { CONFIG_FLAGS, type Command, commandHelp, EXIT, parseStrict } from "./command.ts";
 import { RUN_META } from "./meta.ts";
+import { STARTUP } from "./startup.ts";
+
+// Evaluating the runtime's modules (zod, pino, hono, SQLite bindings) once `run` is the command.
+STARTUP.mark("runtime imported");
 
 /** Re-imports every running external plugin from disk (and restarts its dependents). */
 async function reloadExternal(runtime: CoreRuntime, logger: Logger): Promise<void> {
@@ -45,7 +49,9 @@ export const runCommand: Command = {
     }
     // Invalid configuration throws here, before anything is opened or written (exit 3).
     const { config, file } = loadConfig({ file: values.config, overrides: { dataDir: values["data-dir"] } });
+    STARTUP.mark("config");
     const logger = createLogger({ level: config.logLevel });
+    STARTUP.mark("logger");
     const info = versionInfo();
     logger.info(
       {
@@ -57,7 +63,7 @@ export const runCommand: Command = {
       },
       "hearth starting",
     );
-    const runtime = new CoreRuntime({ config, logger });
+    const runtime = new CoreRuntime({ config, logger, phases: STARTUP });
 
     process.on("unhandledRejection", (err) => runtime.recordUncaught("unhandledRejection", err));
     process.on("uncaughtException", (err) => runtime.recordUncaught("uncaughtException", err));
@@ -98,6 +104,7 @@ export const runCommand: Command = {
       io.err(`hearth run: ${(err as { code?: string }).code ?? "ERROR"}: ${(err as Error).message}\n`);
       return EXIT.FAILURE;
     }
+    logger.debug(runtime.startupTimes(), "start-up phases");
     // Type=notify: systemd considers the service started only now; the watchdog pings only while healthy.
     await sdNotify("READY=1\nSTATUS=running");
     const stopWatchdog = startWatchdog({

@@ -59,12 +59,22 @@ describe("the compiled binary's admin API", () => {
     expect(doc.paths["/api/v1/runtime"]).toBeDefined();
   });
 
-  it("logs one access line per request, without the token", async () => {
+  it("logs a refused request and a change at info (http.accessLog: changes), without the token", async () => {
     await fetch(h.url("/api/v1/runtime"), auth());
+    await fetch(h.url("/api/v1/runtime"), { headers: { Authorization: "Bearer not-a-token" } });
+    await fetch(h.url("/api/v1/tokens"), {
+      method: "POST",
+      headers: { ...auth().headers, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "e2e-audit", scopes: ["read"] }),
+    });
     await Bun.sleep(50);
-    expect(
-      h.logs.some((l) => l.msg === "http request" && l.route === "/api/v1/runtime" && l.status === 200),
-    ).toBe(true);
+    const lines = h.logs.filter((l) => l.msg === "http request" && String(l.route).startsWith("/api/v1/"));
+    expect(lines.some((l) => l.route === "/api/v1/runtime" && l.status === 200)).toBe(false);
+    // Refused before routing: the 401 sweep's pattern, never the path asked for.
+    expect(lines.some((l) => l.route === "/api/v1/*" && l.status === 401 && l.level === "info")).toBe(true);
+    expect(lines.some((l) => l.route === "/api/v1/tokens" && l.status === 201 && l.audit === true)).toBe(
+      true,
+    );
     expect(h.text()).not.toContain(token);
   });
 

@@ -1,6 +1,7 @@
 export { loadConfig } from "./load.ts";
 export { BUILTIN_SECRET_NAMESPACES, DEFAULTS, ENV_VARS } from "./schema.ts";
 export type {
+  AccessLogMode,
   ConfigIssue,
   ConfigSource,
   HearthConfig,

@@ -7,6 +7,9 @@ export interface PluginConfigEntry {
   config: Record<string, unknown>;
 }
 
+/** `changes`: mutating `/api/v1` requests (audit) and errors at info; `all`: every request; `off`: none. */
+export type AccessLogMode = "all" | "changes" | "off";
+
 /** The validated configuration every component reads. Paths are absolute. */
 export interface HearthConfig {
   dataDir: string;
@@ -27,6 +30,8 @@ export interface HearthConfig {
     maxTokens: number;
     /** How long a web-page session (cookie) lasts after sign-in. */
     sessionTtlMs: number;
+    /** Which requests get an `info` access-log line (the rest are `debug`). */
+    accessLog: AccessLogMode;
   };
   shutdownTimeoutMs: number;
   /** How long the bus waits for one event handler run before reporting it failed and moving on. */

@@ -1,3 +1,4 @@
 export { checkTimeout, MAX_TIMER_MS } from "./check-timeout.ts";
 export { type Clock, systemClock } from "./clock.ts";
+export { type PhaseTimes, StartupPhases } from "./phases.ts";
 export { withTimeout } from "./with-timeout.ts";

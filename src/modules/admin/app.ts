@@ -124,7 +124,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
     return c.json(body, status as 405, { Allow: methods.join(", ") });
   });
 
-  app.use("*", accessLog(log));
+  app.use("*", accessLog(log, config.http.accessLog));
   app.use("*", metrics.httpMiddleware());
   if (config.http.corsOrigins.length > 0) {
     const origins = config.http.corsOrigins;

@@ -7,7 +7,7 @@ import { defineModule } from "../../kernel/modules/index.ts";
 import type { ModuleDefinition } from "../../kernel/modules/types.ts";
 import { versionInfo } from "../../version.ts";
 import { createAdminApp } from "./app.ts";
-import { createTokenStore, ensureBootstrapToken } from "./auth/index.ts";
+import { createTokenStore, ensureBootstrapToken, type TokenStore } from "./auth/index.ts";
 import type { AdminModuleOptions } from "./types.ts";
 
 /**
@@ -33,6 +33,7 @@ export type {
  */
 export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefinition {
   let server: ReturnType<typeof Bun.serve> | undefined;
+  let tokenStore: TokenStore | undefined;
   return defineModule({
     name: "admin",
     required: true,
@@ -44,6 +45,7 @@ export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefin
         logger: ctx.log,
         maxTokens: config.http.maxTokens,
       });
+      tokenStore = tokens;
       await ensureBootstrapToken({ store: tokens, dataDir: config.dataDir, logger: ctx.log });
       const app = createAdminApp({ ...options, kernel: ctx, version, logger: ctx.log, tokens });
       const log = ctx.log.child({ component: "http" });
@@ -64,6 +66,9 @@ export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefin
     async stop() {
       await server?.stop(true);
       server = undefined;
+      // The tokens' "last used" times kept in memory, before storage closes.
+      await tokenStore?.flushUsage();
+      tokenStore = undefined;
     },
   });
 }

@@ -38,6 +38,7 @@ const TOKEN_FORMAT = /^hth_[A-Za-z0-9_-]{43}$/;
 /** Hex characters of the hash used as the storage key: 128 bits, enough to never collide. */
 const KEY_HEX_CHARS = 32;
 const DEFAULT_LAST_USED_INTERVAL_MS = 60_000;
+const DEFAULT_LAST_USED_FLUSH_MS = 3_600_000;
 
 const createSchema = z.strictObject({
   name: z
@@ -142,17 +143,62 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   const { storage } = options;
   const log = (options.logger ?? silentLogger()).child({ component: "auth" });
   const lastUsedInterval = options.lastUsedIntervalMs ?? DEFAULT_LAST_USED_INTERVAL_MS;
+  const lastUsedFlush = options.lastUsedFlushMs ?? DEFAULT_LAST_USED_FLUSH_MS;
   const maxTokens = options.maxTokens;
   let indexed: Promise<void> | undefined;
 
-  async function touch(key: string, id: string, now: Date): Promise<void> {
-    // Re-read inside the transaction: a revoke between verify's read and this write must not be
-    // undone by writing the old record back.
-    await storage.transaction(async (tx) => {
-      const current = await tx.get(AUTH_NAMESPACE, key);
-      if (!isRecord(current) || current.id !== id) return;
-      await tx.set(AUTH_NAMESPACE, key, { ...current, lastUsedAt: now.toISOString() });
-    });
+  // "Last used" is bookkeeping, kept in memory and written for all tokens in one transaction per
+  // `lastUsedFlushMs` (and by `flushUsage()` when the admin module stops): a scraper's token used
+  // every 15 s no longer costs an SD-card write a minute. Readers see the in-memory time.
+  const usage = new Map<string, { key: string; at: string }>(); // by token id
+  let flushTimer: ReturnType<typeof setTimeout> | undefined;
+  let flushing: Promise<void> | undefined;
+
+  function lastUsedOf(r: TokenRecord): string | undefined {
+    return usage.get(r.id)?.at ?? r.lastUsedAt;
+  }
+
+  function withUsage(r: TokenRecord): TokenInfo {
+    const info = toInfo(r);
+    const at = lastUsedOf(r);
+    if (at !== undefined) info.lastUsedAt = at;
+    return info;
+  }
+
+  async function writeUsage(): Promise<void> {
+    if (flushTimer !== undefined) clearTimeout(flushTimer);
+    flushTimer = undefined;
+    if (usage.size === 0) return;
+    const batch = [...usage];
+    usage.clear();
+    try {
+      // Re-read inside the transaction: a revoke since the use must not be undone by writing the old
+      // record back, and a newer time already stored wins.
+      await storage.transaction(async (tx) => {
+        for (const [id, { key, at }] of batch) {
+          const current = await tx.get(AUTH_NAMESPACE, key);
+          if (!isRecord(current) || current.id !== id) continue;
+          if (current.lastUsedAt !== undefined && current.lastUsedAt >= at) continue;
+          await tx.set(AUTH_NAMESPACE, key, { ...current, lastUsedAt: at });
+        }
+      });
+    } catch (err) {
+      // Bookkeeping only: keep the times for the next try unless newer ones arrived meanwhile.
+      for (const [id, seen] of batch) if (!usage.has(id)) usage.set(id, seen);
+      log.warn({ tokens: batch.length, err: (err as Error).message }, "could not record token use");
+    }
+  }
+
+  function flushUsage(): Promise<void> {
+    flushing = (flushing ?? Promise.resolve()).then(writeUsage);
+    return flushing;
+  }
+
+  function noteUse(key: string, id: string, at: string): void {
+    usage.set(id, { key, at });
+    if (flushTimer !== undefined) return;
+    flushTimer = setTimeout(() => void flushUsage(), lastUsedFlush);
+    flushTimer.unref?.();
   }
 
   async function metaOf(tx: StorageOps): Promise<{ tokens: number; seq: number }> {
@@ -244,7 +290,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       const order = await tx.query(AUTH_NAMESPACE, { prefix: ORDER_PREFIX, after, limit: limit + 1 });
       const shown = order.slice(0, limit);
       const keys = shown.map((e) => e.value.key).filter((k): k is string => typeof k === "string");
-      const tokens = (await recordsAt(tx, keys)).map(toInfo);
+      const tokens = (await recordsAt(tx, keys)).map(withUsage);
       const last = shown.at(-1);
       const next = order.length > limit && last !== undefined ? last.key.slice(ORDER_PREFIX.length) : null;
       return { tokens, next };
@@ -320,7 +366,10 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         }
         return existed;
       });
-      if (removed) log.info({ id }, "token revoked");
+      if (removed) {
+        usage.delete(id);
+        log.info({ id }, "token revoked");
+      }
       return removed;
     },
 
@@ -329,7 +378,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       const entry = await storage.get(AUTH_NAMESPACE, ID_PREFIX + id);
       if (!isIdEntry(entry)) return undefined;
       const record = await storage.get(AUTH_NAMESPACE, entry.key);
-      return isRecord(record) && record.id === id ? toInfo(record) : undefined;
+      return isRecord(record) && record.id === id ? withUsage(record) : undefined;
     },
 
     async verify(token) {
@@ -341,19 +390,14 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       // The key only shares a prefix with the hash; compare the whole hash in constant time.
       const stored = Buffer.from(record.hash, "hex");
       if (stored.length !== digest.length || !timingSafeEqual(stored, digest)) return undefined;
-      const now = new Date();
-      const last = record.lastUsedAt === undefined ? Number.NaN : Date.parse(record.lastUsedAt);
-      if (!(now.getTime() - last < lastUsedInterval)) {
-        try {
-          await touch(key, record.id, now);
-          record.lastUsedAt = now.toISOString();
-        } catch (err) {
-          // Bookkeeping only: a failed write must not turn a valid token away.
-          log.warn({ id: record.id, err: (err as Error).message }, "could not record token use");
-        }
-      }
-      return toInfo(record);
+      const now = Date.now();
+      const seen = lastUsedOf(record);
+      const last = seen === undefined ? Number.NaN : Date.parse(seen);
+      if (!(now - last < lastUsedInterval)) noteUse(key, record.id, new Date(now).toISOString());
+      return withUsage(record);
     },
+
+    flushUsage,
 
     async count() {
       await ensureIndex();

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "bun:test";
+import { accessLevel } from "../../../../src/modules/admin/access-log.ts";
 import { cleanupDirs, type Harness, startHarness } from "./harness.ts";
 
 let h: Harness | undefined;
@@ -35,6 +36,44 @@ describe("access log", () => {
     expect(text).not.toContain(h.secrets.admin);
     expect(text).not.toContain(h.secrets.read);
     for (const marker of ["body-marker", "path-marker", "query-marker"]) expect(text).not.toContain(marker);
+  });
+});
+
+describe("access log levels (http.accessLog)", () => {
+  const accessLines = (x: Harness) => x.log.lines.filter((l) => l.msg === "http request");
+
+  it("by default logs a successful read at debug, a refusal and a change at info", async () => {
+    h = await startHarness();
+    await h.request("/api/v1/runtime", { as: "read" });
+    await h.request("/api/v1/runtime");
+    await h.postJson("/api/v1/tokens", { name: "audited", scopes: ["read"] }, "admin");
+    const [read, refused, change] = accessLines(h);
+    expect(read).toMatchObject({ level: "debug", status: 200 });
+    expect(refused).toMatchObject({ level: "info", status: 401 });
+    expect(change).toMatchObject({ level: "info", status: 201, audit: true, outcome: "ok" });
+  });
+
+  it("logs every request at info when set to all", async () => {
+    h = await startHarness({ overrides: { "http.accessLog": "all" } });
+    await h.request("/api/v1/runtime", { as: "read" });
+    expect(accessLines(h)[0]).toMatchObject({ level: "info", status: 200 });
+  });
+
+  it("logs nothing above debug when off, audit records included", async () => {
+    h = await startHarness({ overrides: { "http.accessLog": "off" } });
+    await h.request("/api/v1/runtime");
+    await h.postJson("/api/v1/tokens", { name: "quiet", scopes: ["read"] }, "admin");
+    const levels = accessLines(h).map((l) => l.level);
+    expect(levels).toEqual(["debug", "debug"]);
+  });
+
+  it("puts a server error at warn in every mode but off", () => {
+    expect(accessLevel("changes", 500, false)).toBe("warn");
+    expect(accessLevel("all", 503, true)).toBe("warn");
+    expect(accessLevel("off", 500, true)).toBe("debug");
+    expect(accessLevel("changes", 404, false)).toBe("info");
+    expect(accessLevel("changes", 204, true)).toBe("info");
+    expect(accessLevel("changes", 304, false)).toBe("debug");
   });
 });
 

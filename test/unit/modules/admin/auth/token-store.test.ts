@@ -137,7 +137,7 @@ describe("token store", () => {
   });
 
   it("a revoke racing a use is not undone by the lastUsedAt write", async () => {
-    // Holds verify's lastUsedAt transaction until the revoke is done.
+    // Holds the lastUsedAt write's transaction until the revoke is done.
     const gate = Promise.withResolvers<void>();
     let entered = Promise.withResolvers<void>();
     const gated = new Proxy(storage, {
@@ -156,13 +156,58 @@ describe("token store", () => {
     const { token, info } = await store.create({ name: "race", scopes: ["read"] });
     const racing = createTokenStore({ storage: gated });
     entered = Promise.withResolvers<void>();
-    const verifying = racing.verify(token);
+    expect((await racing.verify(token))?.id).toBe(info.id);
+    const flushing = racing.flushUsage();
     await entered.promise;
     expect(await store.revoke(info.id)).toBe(true);
     gate.resolve();
-    await verifying;
+    await flushing;
     expect(await store.count()).toBe(0);
     expect(await storage.listKeys("auth", "token:")).toEqual([]);
+  });
+});
+
+describe("token store: deferred last-used times", () => {
+  const stored = async (id: string) => {
+    const keys = await storage.listKeys("auth", "token:");
+    const docs = await Promise.all(keys.map((k) => storage.get("auth", k)));
+    return docs.find((d) => d?.id === id);
+  };
+
+  it("keeps a use in memory: verify writes nothing, readers still see the time", async () => {
+    const { token, info } = await store.create({ name: "scraper", scopes: ["read"] });
+    const writes = storage.stats().writes;
+    const at = (await store.verify(token))?.lastUsedAt;
+    expect(at).toBeString();
+    expect(storage.stats().writes).toBe(writes);
+    expect((await store.get(info.id))?.lastUsedAt).toBe(at as string);
+    expect((await stored(info.id))?.lastUsedAt).toBeUndefined();
+  });
+
+  it("writes every recorded use in one transaction on flushUsage()", async () => {
+    const a = await store.create({ name: "a", scopes: ["read"] });
+    const b = await store.create({ name: "b", scopes: ["read"] });
+    await store.verify(a.token);
+    await store.verify(b.token);
+    const tx = storage.stats().transactions;
+    await store.flushUsage();
+    expect(storage.stats().transactions).toBe(tx + 1);
+    expect((await stored(a.info.id))?.lastUsedAt).toBeString();
+    expect((await stored(b.info.id))?.lastUsedAt).toBeString();
+  });
+
+  it("writes recorded uses by itself once lastUsedFlushMs has passed", async () => {
+    const quick = createTokenStore({ storage, lastUsedFlushMs: 20 });
+    const { token, info } = await quick.create({ name: "q", scopes: ["read"] });
+    await quick.verify(token);
+    await Bun.sleep(80);
+    expect((await stored(info.id))?.lastUsedAt).toBeString();
+  });
+
+  it("a flush with nothing recorded writes nothing", async () => {
+    const tx = storage.stats().transactions;
+    await store.flushUsage();
+    expect(storage.stats().transactions).toBe(tx);
   });
 });
 
