@@ -7,10 +7,11 @@
  * Needs /usr/bin/chromium (`apt-get install chromium`; .ci/run installs it) or HEARTH_CHROMIUM.
  */
 import { afterAll, beforeAll, describe, expect, it } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { hearthBinary, type Running, startHearth, tempDir } from "../e2e/harness.ts";
+import { axeFindings, CHROMIUM, chromiumAvailable, ROOT, signIn as signInTo } from "./browser-harness.ts";
 
 // The callbacks given to page.evaluate() run in the browser; the test is typed without the DOM library.
 // biome-ignore lint/suspicious/noExplicitAny: browser globals, only used inside page.evaluate()
@@ -18,8 +19,6 @@ declare const document: any;
 declare function getComputedStyle(element: unknown): { backgroundColor: string };
 declare const location: { href: string };
 
-const CHROMIUM = process.env.HEARTH_CHROMIUM ?? "/usr/bin/chromium";
-const ROOT = join(import.meta.dir, "../..");
 /**
  * Screenshots go to dist/screenshots (ignored by git) on every run, and to docs/screenshots (the
  * README's) with HEARTH_UPDATE_SCREENSHOTS=1: a test run must not leave the work tree changed.
@@ -28,12 +27,8 @@ const SHOTS = join(
   ROOT,
   process.env.HEARTH_UPDATE_SCREENSHOTS === "1" ? "docs/screenshots" : "dist/screenshots",
 );
-const AXE = readFileSync(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
 /** How long the demo's simulated devices take to carry out a command. */
 const COMMAND_DELAY_MS = 1200;
-
-const available = existsSync(CHROMIUM);
-if (!available) console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
 let dir: string;
 let h: Running;
@@ -42,32 +37,12 @@ let admin: string;
 let adminContext: BrowserContext;
 let home: Page;
 
-async function signIn(context: BrowserContext, token: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(h.url("/"));
-  await page.getByLabel("API token").fill(token);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Home", level: 1 }).waitFor();
-  await page.getByRole("article", { name: "Living room light" }).waitFor();
-  return page;
-}
+const signIn = (context: BrowserContext, token: string): Promise<Page> => signInTo(h, context, token);
 
 const api = (path: string, init: RequestInit = {}, token = admin) =>
   fetch(h.url(path), { ...init, headers: { Authorization: `Bearer ${token}`, ...init.headers } });
 
-/** Serious and critical axe-core findings on the page as it is now. */
-async function axeFindings(page: Page): Promise<string[]> {
-  await page.evaluate(AXE);
-  // Evaluated in the page (DOM code as text: the test itself is typed without the DOM library).
-  const violations = (await page.evaluate(
-    `axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations)`,
-  )) as { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
-  return violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-}
-
-describe.skipIf(!available)("the web page in Chromium", () => {
+describe.skipIf(!chromiumAvailable)("the web page in Chromium", () => {
   beforeAll(async () => {
     const bin = await hearthBinary();
     dir = tempDir("browser");
@@ -245,30 +220,6 @@ describe.skipIf(!available)("the web page in Chromium", () => {
     await context.close();
     expect(findings).toEqual([]);
   }, 60_000);
-
-  it(
-    "explains that automations are missing when their routes answer 404, or shows a rule's trace after a run",
-    async () => {
-      const res = await api("/api/v1/automations");
-      await home.goto(h.url("/#/automations"));
-      if (res.status === 404) {
-        console.warn("automation trace test skipped: this build has no /api/v1/automations (issue 13)");
-        await home.getByText("Automations is not available on this Hearth").waitFor();
-        expect(await home.getByRole("status").filter({ hasText: "NOT_FOUND" }).count()).toBe(1);
-        return;
-      }
-      // With the automation module: create a rule through the page, run it, see its trace.
-      await home.getByRole("heading", { name: "Create or edit (JSON)" }).waitFor();
-      await home.getByRole("button", { name: "Save rule" }).click();
-      await home
-        .getByRole("button", { name: /^Run .* now$/ })
-        .first()
-        .click();
-      await home.getByRole("heading", { name: /^Runs of / }).waitFor();
-      expect(await home.locator("section[aria-label='Rule detail'] .card").count()).toBeGreaterThan(0);
-    },
-    T,
-  );
 
   it(
     "fits a 360 px phone and follows the system's dark preference; screenshots for the README",

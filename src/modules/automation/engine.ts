@@ -122,7 +122,21 @@ export class AutomationEngine {
   }
 
   view(rule: Rule): RuleView {
-    return { ...rule, problems: problemsOf(rule, this.#ctx, this.#location) };
+    const last = this.#runs.get(rule.id)?.at(-1);
+    return {
+      ...rule,
+      problems: problemsOf(rule, this.#ctx, this.#location),
+      // The list shows each rule's last outcome without fetching every trace.
+      lastRun:
+        last === undefined
+          ? null
+          : {
+              runId: last.runId,
+              status: last.status,
+              startedAt: last.startedAt,
+              durationMs: last.durationMs ?? null,
+            },
+    };
   }
 
   async create(input: Omit<Rule, "id" | "createdAt" | "updatedAt"> & { id?: string }): Promise<RuleView> {

@@ -80,6 +80,14 @@ const RuleViewSchema = z.looseObject({
   enabled: z.boolean(),
   mode: z.string(),
   problems: z.array(z.string()),
+  lastRun: z
+    .object({
+      runId: z.string(),
+      status: z.string(),
+      startedAt: z.string(),
+      durationMs: z.number().nullable(),
+    })
+    .nullable(),
 });
 const TraceSchema = z.looseObject({
   runId: z.string(),

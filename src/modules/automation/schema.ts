@@ -389,5 +389,13 @@ export type Rule = Omit<z.output<typeof RuleInputSchema>, "id"> & {
   updatedAt: string;
 };
 
-/** A rule as the API shows it: the rule plus what is wrong with its references. */
-export type RuleView = Rule & { problems: string[] };
+/** The last recorded run of a rule, as the list shows it (the trace is under `/runs`). */
+export interface LastRun {
+  runId: string;
+  status: string;
+  startedAt: string;
+  durationMs: number | null;
+}
+
+/** A rule as the API shows it: the rule, what is wrong with its references, and its last run. */
+export type RuleView = Rule & { problems: string[]; lastRun: LastRun | null };

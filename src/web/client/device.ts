@@ -1,6 +1,6 @@
 /**
- * One device: attributes, capabilities, desired / reported / pending state, the events seen for it
- * since the page opened, and (admin) rename and move to another area.
+ * One device: attributes, capabilities, desired / reported / pending state, its last report and the
+ * events seen for it since the page opened, and (admin) rename and move to another area.
  */
 import { api, can, get, type Me } from "./api.ts";
 import { h, replace } from "./dom.ts";
@@ -71,15 +71,16 @@ export async function devicePage(me: Me, id: string, onLeave: (fn: () => void) =
       ),
     );
   };
+  // Hearth keeps no event history, so the log starts with what the device last said (its reported
+  // state as of its last-seen time), then the events that arrive while the page is open.
+  const seed = `${d.lastSeen ? new Date(d.lastSeen).toLocaleTimeString() : "never seen"} last report (before this page opened): ${JSON.stringify(d.state.reported)}`;
   const drawLog = () =>
-    replace(
-      log,
-      events.length === 0
-        ? h("li", { class: "hint" }, "No events since this page opened.")
-        : events.map((e) =>
-            h("li", null, `${new Date(e.ts).toLocaleTimeString()} ${e.type} ${JSON.stringify(e.payload)}`),
-          ),
-    );
+    replace(log, [
+      ...events.map((e) =>
+        h("li", null, `${new Date(e.ts).toLocaleTimeString()} ${e.type} ${JSON.stringify(e.payload)}`),
+      ),
+      h("li", { class: "hint" }, seed),
+    ]);
 
   const admin = can(me, "admin");
   const nameInput = h("input", {

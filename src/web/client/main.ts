@@ -126,8 +126,8 @@ async function route(): Promise<void> {
   try {
     if (hash.startsWith("#/device/")) await devicePage(me, decodeURIComponent(hash.slice(9)), onLeave);
     else if (hash === "#/system") await systemPage(me, onLeave);
-    else if (hash === "#/automations") await automationsPage(me);
-    else if (hash === "#/people") await peoplePage(me);
+    else if (hash === "#/automations") await automationsPage(me, onLeave);
+    else if (hash === "#/people") await peoplePage(me, onLeave);
     else await homePage(me, onLeave);
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return;
