@@ -409,6 +409,55 @@ describe("devices", () => {
     expect(weak.status).toBe(403);
   });
 
+  it("reverts only what a failed command still holds, and leaves no key pending for ever", async () => {
+    const bulbs = fake.current as Bulbs;
+    bulbs.mode = "silent";
+    await command(LIGHT, { brightness: 70 }); // A: acknowledged, waiting for a report
+    bulbs.mode = "throw";
+    const res = await command(LIGHT, { brightness: 90 }); // B: takes the key over, then fails
+    expect(res.status).toBe(504);
+    const now = await device(LIGHT);
+    expect(now.state.pending).toEqual([]);
+    expect(now.state.desired.brightness).toBe(now.state.reported.brightness);
+  });
+
+  it("does not bring a removed device back when a command in flight ends", async () => {
+    (fake.current as Bulbs).mode = "silent";
+    await command(LIGHT, { on_off: true });
+    expect((await b.request(`/api/v1/devices/${LIGHT}`, { method: "DELETE" })).status).toBe(204);
+    await Bun.sleep(400); // past commandTimeoutMs (300): the confirmation timer has fired
+    expect(b.kernel.state.get(`devices/${LIGHT}`)).toBeUndefined();
+    expect(of("device.command_failed")).toHaveLength(0);
+    expect(await b.kernel.storage.get("devices.state", LIGHT)).toBeUndefined();
+  });
+
+  it("refuses an area command naming a capability no device of the area has (a typo)", async () => {
+    const res = await b.request("/api/v1/areas/living-room/command", {
+      method: "POST",
+      body: JSON.stringify({ on_of: true, brightness: 40 }),
+    });
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(((await res.json()) as Json).error.data.issues)).toContain("on_of");
+    expect(fake.current?.commands).toEqual([]);
+  });
+
+  it("refuses the owner services to modules (a rule's service_call) as to the API", async () => {
+    const code = await b.kernel.services
+      .call("devices.report", { id: LIGHT, state: { on_off: true } }, { caller: "automation" })
+      .then(() => "ok")
+      .catch((e) => e.code);
+    expect(code).toBe("DEVICE_FORBIDDEN");
+  });
+
+  it("takes the device from the path, not from a body or query field of the same name", async () => {
+    const res = await b.request(`/api/v1/devices/${LIGHT}/command?id=${PLUG}`, {
+      method: "POST",
+      body: JSON.stringify({ id: PLUG, on_off: true }),
+    });
+    expect(res.status).toBeLessThan(500);
+    expect(fake.current?.commands.every((c: Json) => c.id === LIGHT)).toBe(true);
+  });
+
   it("commands every device of an area that has the capability", async () => {
     const res = await b.request("/api/v1/areas/living-room/command", {
       method: "POST",
@@ -457,6 +506,21 @@ describe("devices", () => {
 });
 
 describe("devices across a restart", () => {
+  it("keeps devices available across a clean restart of Hearth with their plugin", async () => {
+    const dir = dataDir();
+    const first = await boot({ dir });
+    await settle();
+    expect((await first.json<Json>(`/api/v1/devices/${PLUG}`)).available).toBe(true);
+    await first.stop();
+    // The plugin reports only the light at start: the others must still be available.
+    const second = await boot({ dir });
+    await settle();
+    for (const id of [PLUG, SENSOR, BUTTON]) {
+      expect((await second.json<Json>(`/api/v1/devices/${id}`)).available).toBe(true);
+    }
+    await second.stop();
+  });
+
   it("restores devices, names, areas and last reported state, with nothing pending", async () => {
     const dir = dataDir();
     b = await boot({ dir, commandTimeoutMs: 60_000 });

@@ -134,7 +134,28 @@ export async function dispatch(
 
   let input: unknown;
   if (body === undefined || isPlainObject(body)) {
-    input = { ...(params as object), ...(query as object), ...(body as object | undefined) };
+    // The path names the resource: a query or body field of the same name may not name another one.
+    const named = params as Record<string, unknown>;
+    const clashes = Object.keys(named).flatMap((key) =>
+      [
+        ["query", query],
+        ["json", body],
+      ].flatMap(([where, part]) => {
+        const value = (part as Record<string, unknown> | undefined)?.[key];
+        return value !== undefined && value !== named[key] ? [{ where: where as string, key }] : [];
+      }),
+    );
+    if (clashes.length > 0) {
+      throw invalidRequest(
+        clashes[0]?.where === "query" ? "query" : "json",
+        clashes.map(({ key }) => ({
+          path: [key],
+          message: `must not differ from the path's "${key}"`,
+          code: "custom",
+        })),
+      );
+    }
+    input = { ...(query as object), ...(body as object | undefined), ...named };
   } else if (Object.keys(hit.params).length === 0 && Object.keys(queryOf(c)).length === 0) {
     // A non-object body (an array, a number) is the params when nothing else is.
     input = body;

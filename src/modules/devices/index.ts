@@ -36,9 +36,10 @@ export { CAPABILITIES, CAPABILITY_NAMES, DEVICE_TYPES };
 const OWNER = "devices";
 
 /** The plugin (or module) calling: only an owner may announce, report, set availability or forget. */
-function ownerOf(call: ServiceCallContext): string {
+function ownerOfCall(call: ServiceCallContext, isPlugin: (name: string) => boolean): string {
   const caller = call.caller;
-  if (caller === undefined || caller === "admin" || call.identity !== undefined) {
+  // Only a plugin drives devices: not the API, not a module (a rule's service_call runs as "automation").
+  if (caller === undefined || call.identity !== undefined || !isPlugin(caller)) {
     throw new HearthError(
       "DEVICE_FORBIDDEN",
       `${call.name} is for the plugin that drives the device, not for ${caller === undefined ? "an anonymous caller" : `"${caller}"`}`,
@@ -62,6 +63,8 @@ export function createDevicesModule(): DefinedModule {
     required: true,
     async register(ctx) {
       const { services, http, config } = ctx;
+      const isPlugin = (name: string) => ctx.plugins.list().some((p) => p.name === name);
+      const ownerOf = (call: ServiceCallContext) => ownerOfCall(call, isPlugin);
       registry = new DeviceRegistry({
         kernel: ctx,
         log: ctx.log,

@@ -67,6 +67,7 @@ export class DeviceRegistry {
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #commandSeq = 0;
   #stopped = false;
+  #runtimeStopping = false;
   readonly #stats = { reports: 0, unknownReports: 0, commands: 0, commandsFailed: 0 };
 
   constructor(options: RegistryOptions) {
@@ -88,11 +89,16 @@ export class DeviceRegistry {
     const stateOf = new Map(states.map((s) => [s.key, s.value]));
     for (const { value: record } of records) {
       const s = stateOf.get(record.id);
+      stateOf.delete(record.id);
+      // Only what the device can still have (a state row may predate a narrower re-announce).
+      const reported = Object.fromEntries(
+        Object.entries(s?.reported ?? {}).filter(([key]) => capOf(record, key) !== undefined),
+      );
       const device: Device = {
         record,
-        reported: { ...(s?.reported ?? {}) },
+        reported,
         // Nothing is pending after a restart: what was asked and never confirmed is not wanted now.
-        desired: { ...(s?.reported ?? {}) },
+        desired: { ...reported },
         pending: new Map(),
         available: s?.available ?? false,
         lastSeen: s?.lastSeen ?? null,
@@ -102,6 +108,8 @@ export class DeviceRegistry {
       this.#publishView(device);
       if (device.available) this.#arm(device);
     }
+    // State rows left by a device removed while a report for it was being written.
+    if (stateOf.size > 0) await this.#k.storage.batchDelete(STATE_NAMESPACE, [...stateOf.keys()]);
   }
 
   /** Watches availability deadlines and the owners' lifecycle. Returns what undoes it. */
@@ -117,13 +125,24 @@ export class DeviceRegistry {
     });
     const ownerDown = (event: { payload: unknown }) => {
       const owner = (event.payload as { name?: unknown } | undefined)?.name;
-      if (typeof owner !== "string") return;
+      // Plugins stop before modules when Hearth stops: that says nothing about the devices, and
+      // saving them as unavailable would make every device start unavailable after a clean restart.
+      if (typeof owner !== "string" || this.#runtimeStopping) return;
       for (const device of this.#devices.values()) {
         if (device.record.owner === owner && device.available) this.#setAvailable(device, false);
       }
     };
     const subs = ["$plugin.stopped", "$plugin.failed"].map((type) =>
       this.#k.bus.subscribe(type, ownerDown, { owner: "devices" }),
+    );
+    subs.push(
+      this.#k.bus.subscribe(
+        "$runtime.stopping",
+        () => {
+          this.#runtimeStopping = true;
+        },
+        { owner: "devices" },
+      ),
     );
     // Once every plugin had its chance to start, devices whose plugin is not running (removed,
     // disabled, failed, skipped) are unavailable: nobody will report for them.
@@ -190,10 +209,12 @@ export class DeviceRegistry {
         next.updatedAt = now;
         await this.#k.storage.set(RECORDS_NAMESPACE, r.id, json(next));
         existing.record = next;
-        // Desired or reported values of a capability the device no longer has are dropped.
+        // State of a capability the device no longer has is dropped, pending commands for it too.
         for (const key of Object.keys(existing.reported))
           if (!capOf(next, key)) delete existing.reported[key];
         for (const key of Object.keys(existing.desired)) if (!capOf(next, key)) delete existing.desired[key];
+        for (const key of [...existing.pending.keys()]) if (!capOf(next, key)) existing.pending.delete(key);
+        await this.#saveState(existing);
         this.#publishView(existing);
         void this.#k.bus.publish("device.updated", { id: r.id, device: this.view(existing) });
       }
@@ -278,7 +299,9 @@ export class DeviceRegistry {
         device.desired[key] = value;
       }
     }
+    if (!this.#isCurrent(device)) return { accepted: false };
     await this.#saveState(device);
+    if (!this.#isCurrent(device)) return { accepted: false };
     this.#publishView(device);
     if (changed.length > 0) {
       void this.#k.bus.publishOrdered("device.state_changed", {
@@ -388,7 +411,6 @@ export class DeviceRegistry {
     }
     this.#stats.commands++;
     const seq = ++this.#commandSeq;
-    const before = { desired: { ...device.desired }, pending: new Map(device.pending) };
     for (const key of keys) {
       device.desired[key] = changes[key];
       if (sameValue(device.reported[key], changes[key])) device.pending.delete(key);
@@ -403,20 +425,20 @@ export class DeviceRegistry {
         { caller: "devices", timeoutMs: this.#o.commandTimeoutMs },
       );
     } catch (err) {
-      // Revert what this command did, unless a later one (or a report) has moved on since.
+      // Revert what this command still holds: a key a later command took over, or a report
+      // confirmed meanwhile, is left as it is. What the device wants is then what it last said.
       for (const key of keys) {
-        if (device.pending.get(key)?.command !== seq && device.pending.has(key)) continue;
-        if (before.desired[key] === undefined) delete device.desired[key];
-        else device.desired[key] = before.desired[key];
-        const was = before.pending.get(key);
-        if (was === undefined) device.pending.delete(key);
-        else device.pending.set(key, was);
+        if (device.pending.get(key)?.command !== seq) continue;
+        device.pending.delete(key);
+        if (device.reported[key] === undefined) delete device.desired[key];
+        else device.desired[key] = device.reported[key];
       }
-      this.#publishView(device);
+      if (this.#isCurrent(device)) this.#publishView(device);
       const code = isHearthError(err) ? err.code : "INTERNAL_ERROR";
       this.#failed(id, changes, code, errorMessage(err));
       throw err;
     }
+    if (!this.#isCurrent(device)) throw this.#gone(id);
     if ([...device.pending.values()].some((p) => p.command === seq))
       this.#awaitConfirmation(device, seq, changes);
     return this.view(device);
@@ -429,6 +451,18 @@ export class DeviceRegistry {
       throw new HearthError("NOT_FOUND", `No devices in area "${area}"`, { data: { area } });
     }
     const names = Object.keys(changes);
+    // A name no device of the area can take is a mistake (a typo), not something to skip quietly.
+    const unknown = names.filter((k) => !targets.some((d) => capOf(d.record, k)?.commandable));
+    if (names.length === 0 || unknown.length > 0) {
+      throw invalid(
+        names.length === 0
+          ? [{ path: ["changes"], message: "no changes given" }]
+          : unknown.map((k) => ({
+              path: [k],
+              message: `no device in area "${area}" can be commanded "${k}"`,
+            })),
+      );
+    }
     const results = await Promise.all(
       targets
         .map((d) => {
@@ -452,11 +486,6 @@ export class DeviceRegistry {
           }
         }),
     );
-    if (results.length === 0) {
-      throw invalid(
-        names.map((k) => ({ path: [k], message: `no device in area "${area}" can be commanded "${k}"` })),
-      );
-    }
     return { area, results: results.sort((a, b) => a.id.localeCompare(b.id)) };
   }
 
@@ -489,7 +518,7 @@ export class DeviceRegistry {
   #awaitConfirmation(device: Device, seq: number, changes: Record<string, unknown>): void {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
-      if (this.#stopped) return;
+      if (this.#stopped || !this.#isCurrent(device)) return;
       const late = [...device.pending].filter(([, p]) => p.command === seq).map(([k]) => k);
       if (late.length === 0) return;
       for (const key of late) {
@@ -567,12 +596,23 @@ export class DeviceRegistry {
       await tx.delete(RECORDS_NAMESPACE, id);
       await tx.delete(STATE_NAMESPACE, id);
     });
+    // A command or report still in flight holds this object: it must neither publish nor save it.
+    device.pending.clear();
     this.#devices.delete(id);
     this.#byExternal.delete(extKey(owner, externalId));
     this.#k.state.delete(aliveKey(id));
     this.#k.state.delete(viewKey(id));
     this.#log.info({ device: id, owner }, "device removed");
     void this.#k.bus.publish("device.removed", { id });
+  }
+
+  /** Whether `device` is still the registry's (not removed, not replaced by a re-announce since). */
+  #isCurrent(device: Device): boolean {
+    return this.#devices.get(device.record.id) === device;
+  }
+
+  #gone(id: string): HearthError {
+    return new HearthError("NOT_FOUND", `Device "${id}" was removed while the request ran`, { data: { id } });
   }
 
   #freeId(base: string): string {
