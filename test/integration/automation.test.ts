@@ -120,6 +120,21 @@ describe("device triggers with for", () => {
     expect(of(h.events, "house.door_left_open")[0]).toMatchObject({ since: 300_000 });
   });
 
+  it("drop a hold when the device is removed", async () => {
+    const h = await house();
+    await h.create({
+      id: "door-open",
+      name: "Door left open",
+      triggers: [{ type: "device", device: "demo-door", capability: "contact", to: false, for: "5m" }],
+      actions: [{ type: "publish", event: "house.door_left_open" }],
+    });
+    await h.report("door", { contact: false });
+    await h.clock.advance(60_000);
+    expect((await h.request("/api/v1/devices/demo-door", { method: "DELETE" })).status).toBe(204);
+    await h.clock.advance(10 * 60_000);
+    expect(of(h.events, "house.door_left_open")).toHaveLength(0);
+  });
+
   it("above fires when a value crosses into the range, not on every report inside it", async () => {
     const h = await house();
     await h.create({

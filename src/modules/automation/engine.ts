@@ -146,10 +146,16 @@ export class AutomationEngine {
     }
     const now = new Date(this.#clock.now()).toISOString();
     const rule = { ...input, id, createdAt: now, updatedAt: now } as Rule;
-    await this.#ctx.storage.set(RULES_NAMESPACE, id, rule as unknown as JsonObject);
+    // The slot is taken before the write, so two creates of one id cannot both pass the check.
     const slot: Slot = { rule, disarm: [], running: new Set(), queue: [], starts: [] };
     this.#slots.set(id, slot);
-    if (this.#armed) this.#armSlot(slot);
+    try {
+      await this.#ctx.storage.set(RULES_NAMESPACE, id, rule as unknown as JsonObject);
+    } catch (err) {
+      if (this.#slots.get(id) === slot) this.#slots.delete(id);
+      throw err;
+    }
+    if (this.#armed && this.#slots.get(id) === slot) this.#armSlot(slot);
     this.#ctx.log.info({ rule: id }, "automation created");
     return this.view(rule);
   }
@@ -172,8 +178,11 @@ export class AutomationEngine {
 
   async remove(id: string): Promise<void> {
     const slot = this.#slot(id);
-    await this.#ctx.storage.batchDelete(RULES_NAMESPACE, [id]);
-    await this.#ctx.storage.delete(RUNS_NAMESPACE, id);
+    // The rule and its history go together, or neither does.
+    await this.#ctx.storage.transaction(async (tx) => {
+      await tx.delete(RULES_NAMESPACE, id);
+      await tx.delete(RUNS_NAMESPACE, id);
+    });
     this.#disarmSlot(slot);
     this.#abortAll(slot, "the rule was deleted");
     this.#slots.delete(id);
@@ -440,7 +449,7 @@ export class AutomationEngine {
       call: (service, params) => services.call(service, params, opts),
       publish: (event, payload) => bus.publish(event, payload),
       waitFor: (action, timeoutMs, signal) =>
-        new Promise<TriggerData | undefined>((resolve) => {
+        new Promise<TriggerData | undefined>((resolve, reject) => {
           const disarms: (() => void)[] = [];
           let timer: ReturnType<Clock["setTimeout"]> | undefined;
           const done = (value: TriggerData | undefined) => {
@@ -451,9 +460,17 @@ export class AutomationEngine {
           };
           const onAbort = () => done(undefined);
           signal.addEventListener("abort", onAbort, { once: true });
-          action.triggers.forEach((t: Trigger, i: number) => {
-            disarms.push(armTrigger(t, i, this.triggerEnv(), (data) => done(data)));
-          });
+          try {
+            action.triggers.forEach((t: Trigger, i: number) => {
+              disarms.push(armTrigger(t, i, this.triggerEnv(), (data) => done(data)));
+            });
+          } catch (err) {
+            // What was armed before the failure is disarmed; the step fails with the reason.
+            for (const d of disarms) d();
+            signal.removeEventListener("abort", onAbort);
+            reject(err);
+            return;
+          }
           if (timeoutMs !== undefined) timer = this.#clock.setTimeout(() => done(undefined), timeoutMs);
         }),
     };

@@ -5,7 +5,12 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
-import { EVENT_PATTERN_SOURCE, EVENT_TYPE_SOURCE, SERVICE_NAME_SOURCE } from "../../kernel/names/index.ts";
+import {
+  EVENT_PATTERN_SOURCE,
+  EVENT_TYPE_SOURCE,
+  reservedBy,
+  SERVICE_NAME_SOURCE,
+} from "../../kernel/names/index.ts";
 import { parseDuration } from "./schedule.ts";
 import { checkTemplates } from "./template.ts";
 
@@ -248,17 +253,17 @@ export type Action = Common &
 
 const Actions = (): z.ZodType<Action[]> => z.array(ActionSchema).min(1).max(256);
 const common = { continueOnError: z.boolean().optional(), alias: z.string().min(1).max(128).optional() };
-/** Events a rule may publish: not the kernel's (`$…`) and not a domain module's (device.*, automation.*…). */
+/**
+ * Events a rule may publish: not the kernel's (`$…`), and not in a domain a module or the kernel
+ * holds (device.*, automation.*, presence.*… the reserved names of kernel/names), as for plugins.
+ */
 const PUBLISHABLE = z
   .string()
   .regex(new RegExp(EVENT_TYPE_SOURCE), "an event type <domain>.<verb>")
-  .refine(
-    (t) => !t.startsWith("$") && !["device", "automation", "presence"].includes(t.split(".")[0] ?? ""),
-    {
-      message:
-        "events of the kernel and of the device, automation and presence domains cannot be published by a rule",
-    },
-  );
+  .refine((t) => !t.startsWith("$") && reservedBy(t.split(".")[0] ?? "") === undefined, {
+    message:
+      "events of the kernel and of a reserved domain (device, automation, presence…) cannot be published by a rule",
+  });
 const CountOrTemplate = z.union([z.int().min(0).max(10_000), Template]);
 const MsOrTemplate = z.union([
   z

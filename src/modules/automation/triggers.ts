@@ -217,8 +217,24 @@ function armDevice(t: Extract<Trigger, { type: "device" }>, id: string, env: Tri
     },
     { owner: OWNER },
   );
+  // A hold is about a device that is there and answering: it ends when the device goes away.
+  const release = (e: { payload: unknown }) => {
+    const p = e.payload as { id?: unknown; available?: unknown };
+    if (typeof p.id !== "string" || !holding.has(p.id)) return;
+    if (e.payload !== null && "available" in (e.payload as object) && p.available !== false) return;
+    env.clock.clearTimeout(holding.get(p.id));
+    holding.delete(p.id);
+  };
+  const unsubscribeGone =
+    forMs === 0
+      ? []
+      : [
+          env.bus.subscribe("device.removed", release, { owner: OWNER }),
+          env.bus.subscribe("device.availability_changed", release, { owner: OWNER }),
+        ];
   return () => {
     unsubscribe();
+    for (const u of unsubscribeGone) u();
     for (const timer of holding.values()) env.clock.clearTimeout(timer);
     holding.clear();
   };
