@@ -70,11 +70,26 @@ export async function runConnection(
   const url = o.config.url as string;
   let delay = o.config.reconnect.minMs;
   while (!signal.aborted) {
-    const options = await clientOptions(o);
+    let options: Awaited<ReturnType<typeof clientOptions>>;
+    try {
+      options = await clientOptions(o);
+    } catch (err) {
+      // A TLS file that cannot be read (yet: a mount, a renewal) is retried like a refused broker.
+      hooks.disconnected(`${safeUrl(url)}: ${err instanceof Error ? err.message : String(err)}`, delay);
+      await sleep(delay, signal);
+      delay = nextDelay(delay, o.config);
+      continue;
+    }
     const outcome = await new Promise<{ connected: boolean; reason: string }>((resolve) => {
       let connected = false;
       let reason = "connection closed";
-      const client = connect(url, options);
+      let client: ReturnType<typeof connect>;
+      try {
+        client = connect(url, options);
+      } catch (err) {
+        resolve({ connected: false, reason: err instanceof Error ? err.message : String(err) });
+        return;
+      }
       const stop = () => {
         // A clean goodbye sends no last will: say "offline" ourselves first.
         if (client.connected) {

@@ -326,8 +326,19 @@ export default definePlugin<ZigbeeConfig>({
     );
 
     ctx.task("network", async (signal) => {
-      const { Controller } = await loadHerdsman(ctx);
-      const secrets = await networkSecrets(ctx);
+      let Controller: Awaited<ReturnType<typeof loadHerdsman>>["Controller"];
+      let secrets: Awaited<ReturnType<typeof networkSecrets>>;
+      try {
+        ({ Controller } = await loadHerdsman(ctx));
+        secrets = await networkSecrets(ctx);
+      } catch (err) {
+        // Nothing to retry: say why in the status (the task's failure is logged and counted too).
+        ctx.integration.setStatus(
+          "error",
+          `cannot start the network: ${err instanceof Error ? err.message : String(err)}`,
+        );
+        throw err;
+      }
       let delay = ctx.config.retryMinMs;
       while (!signal.aborted) {
         let disconnected: () => void = () => undefined;

@@ -4,7 +4,7 @@
  * without a broker configured that never loads the `mqtt` package.
  */
 import { afterAll, describe, expect, it } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqttManifest from "../../plugins/mqtt/plugin.json" with { type: "json" };
 import { builtinSource } from "../../src/kernel/plugins/index.ts";
@@ -118,6 +118,22 @@ describe("mqtt connection", () => {
     await until("the TLS connection", async () => (await health(good)).health?.status === "ok");
     await until("the certificate problem", async () =>
       /certificate/i.test((await health(bad)).health?.reason ?? ""),
+    );
+
+    // A CA file that is not there yet: the status says so and the plugin keeps trying until it is.
+    const later = join(dir, "later-ca.pem");
+    const waiting = await bootRuntime({
+      plugins: [mqttPlugin()],
+      overrides: { "plugins.mqtt.config": { ...config, nodeId: "tls-later", tls: { ca: later } } },
+    });
+    running.push(waiting);
+    await until("the missing CA file", async () =>
+      /later-ca\.pem|ENOENT|no such file/i.test((await health(waiting)).health?.reason ?? ""),
+    );
+    writeFileSync(later, readFileSync(cert, "utf8"));
+    await until(
+      "the connection once the CA file exists",
+      async () => (await health(waiting)).health?.status === "ok",
     );
   });
 
