@@ -60,8 +60,10 @@ export function createAuth(options: AuthOptions): Auth {
 
   function clientAddress(c: Context): string {
     if (trustProxy) {
-      const first = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-      if (first) return first.slice(0, MAX_ADDRESS_CHARS);
+      // The last entry is the one the proxy in front of Hearth appended (the address it saw); the
+      // entries before it are whatever the client sent, and a client could pick a fresh one each try.
+      const last = c.req.header("x-forwarded-for")?.split(",").at(-1)?.trim();
+      if (last) return last.slice(0, MAX_ADDRESS_CHARS);
     }
     try {
       return getConnInfo(c).remote.address ?? UNKNOWN_ADDRESS;

@@ -298,10 +298,10 @@ describe("client address", () => {
     expect(await res.text()).toBe("192.168.1.20");
   });
 
-  it("is the first X-Forwarded-For entry when trustProxy is on", async () => {
+  it("is the last X-Forwarded-For entry (the one the trusted proxy appended) when trustProxy is on", async () => {
     const a = app({ trustProxy: true });
-    const res = await get(a, "/whoami", { "x-forwarded-for": " 203.0.113.9 , 10.0.0.1" }, "127.0.0.1");
-    expect(await res.text()).toBe("203.0.113.9");
+    const res = await get(a, "/whoami", { "x-forwarded-for": " 203.0.113.9 , 10.0.0.1 " }, "127.0.0.1");
+    expect(await res.text()).toBe("10.0.0.1");
     expect(await (await get(a, "/whoami", {}, "127.0.0.1")).text()).toBe("127.0.0.1");
   });
 
@@ -322,6 +322,9 @@ describe("client address", () => {
     );
     expect((await get(proxied, "/read", { ...wrong, "x-forwarded-for": "198.51.100.2" })).status).toBe(401);
     expect((await get(proxied, "/read", { ...wrong, "x-forwarded-for": "198.51.100.1" })).status).toBe(429);
+    // A client that prepends its own entries does not get a fresh address: the proxy's entry counts.
+    const spoof = { ...wrong, "x-forwarded-for": "203.0.113.77, 198.51.100.1" };
+    expect((await get(proxied, "/read", spoof)).status).toBe(429);
   });
 
   it("is the real peer address when served by Bun.serve", async () => {
