@@ -266,7 +266,7 @@ export class Household {
       throw invalid([{ path: ["untilMs"], message: "untilMs must be in the future" }]);
     }
     const override: Override = { home: input.home, untilMs, setAt: now };
-    await this.#saveStatus(person, { ...person.status, override });
+    await this.#saveStatus(person, { override });
     this.#log.info({ person: person.record.id, home: input.home, untilMs }, "presence overridden");
     this.#armOverride(person);
     this.#evaluate(person, "override");
@@ -451,7 +451,7 @@ export class Household {
     if (p.overrideTimer !== undefined) this.#clock.clearTimeout(p.overrideTimer);
     p.overrideTimer = undefined;
     const status = { ...p.status, override: null };
-    if (reason === "override_cleared") await this.#saveStatus(p, status);
+    if (reason === "override_cleared") await this.#saveStatus(p, { override: null });
     else {
       p.status = status;
       void this.#k.storage
@@ -467,9 +467,25 @@ export class Household {
     this.#evaluate(p, reason);
   }
 
-  async #saveStatus(p: Person, status: StatusRecord): Promise<void> {
-    await this.#k.storage.set(STATUS_NAMESPACE, p.record.id, json(status));
-    p.status = status;
+  /**
+   * Saves `patch` over the person's status, then applies it to the status as it is *then*: a tracker
+   * may have moved `home` on during the write, and that must not be rolled back to the snapshot.
+   */
+  async #saveStatus(p: Person, patch: Partial<StatusRecord>): Promise<void> {
+    const written = { ...p.status, ...patch };
+    await this.#k.storage.set(STATUS_NAMESPACE, p.record.id, json(written));
+    const current = { ...p.status, ...patch };
+    p.status = current;
+    if (current.home !== written.home || current.since !== written.since) {
+      void this.#k.storage
+        .set(STATUS_NAMESPACE, p.record.id, json(current))
+        .catch((err: unknown) =>
+          this.#log.error(
+            { person: p.record.id, err: errorMessage(err) },
+            "could not save a presence status",
+          ),
+        );
+    }
   }
 
   #disarm(p: Person): void {
