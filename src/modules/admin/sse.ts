@@ -17,6 +17,11 @@ export interface EventStreamOptions {
   maxQueue?: number;
   /** Called exactly once when the stream ends (or fails to start): gives back its stream slot. */
   release?: () => void;
+  /**
+   * Asked at every heartbeat: whether the credentials the stream was opened with still hold (the
+   * token not revoked, the session not ended or expired). When not, the stream is closed.
+   */
+  stillAllowed?: () => Promise<boolean>;
 }
 
 /**
@@ -97,7 +102,13 @@ export function eventStream(c: Context, options: EventStreamOptions): Response {
             resolve(true);
           };
         });
-        if (!woken && !closed) await stream.write(": heartbeat\n\n");
+        if (!woken && !closed) {
+          if (options.stillAllowed !== undefined && !(await options.stillAllowed().catch(() => false))) {
+            log.info({ pattern }, "SSE stream closed: its token or session no longer holds");
+            break;
+          }
+          await stream.write(": heartbeat\n\n");
+        }
       }
     } catch (err) {
       log.debug({ err: (err as Error).message, pattern }, "SSE stream ended with an error");

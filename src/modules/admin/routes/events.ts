@@ -1,5 +1,8 @@
 /** Live bus events (read) as Server-Sent Events, bounded per token and in all. */
+import { getCookie } from "hono/cookie";
 import { HearthError } from "../../../errors.ts";
+import { hasScope } from "../../../kernel/http/scopes.ts";
+import { SESSION_COOKIE } from "../auth/session-store.ts";
 import { errorResponse, secured } from "../openapi.ts";
 import { EventsQuery } from "../schemas.ts";
 import { eventStream } from "../sse.ts";
@@ -50,12 +53,24 @@ export function eventRoutes(app: AdminApp, deps: RouteDeps): void {
       }
       // Bun closes connections idle for 10 s by default; this one is meant to stay open.
       c.env?.server?.timeout(c.req.raw, 0);
+      // Checked again at every heartbeat: a revoked token, an ended or expired session, or a scope
+      // taken away closes the stream (it would otherwise hear every event for as long as it stays).
+      const tokenId = c.var.token.id;
+      const sessionId = c.var.session === undefined ? undefined : getCookie(c, SESSION_COOKIE);
+      const stillAllowed = async (): Promise<boolean> => {
+        const now =
+          sessionId !== undefined
+            ? (await deps.sessions.verify(sessionId))?.token
+            : await deps.tokens.get(tokenId);
+        return now !== undefined && hasScope(now.scopes, "read");
+      };
       return eventStream(c, {
         bus: deps.kernel.bus,
         pattern,
         heartbeatMs: deps.sseHeartbeatMs,
         log: deps.log,
         release,
+        stillAllowed,
       });
     },
   );

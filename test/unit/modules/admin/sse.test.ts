@@ -176,3 +176,56 @@ describe("event stream bounds", () => {
     expect(line).toBe("hearth_http_event_streams 0");
   });
 });
+
+describe("an open event stream whose credentials end", () => {
+  /** Reads until the stream ends (done), or fails after `ms`. */
+  async function ended(reader: { read(): Promise<{ done: boolean }> }, ms = 3000): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      const chunk = await Promise.race([
+        reader.read(),
+        Bun.sleep(deadline - Date.now()).then(() => "timeout"),
+      ]);
+      if (chunk === "timeout") return false;
+      if ((chunk as { done: boolean }).done) return true;
+    }
+    return false;
+  }
+
+  it("is closed at the next heartbeat once its token is revoked", async () => {
+    h = await startHarness({ app: { sseHeartbeatMs: 50 } });
+    const { token, info } = await h.tokens.create({ name: "watcher", scopes: ["read"] });
+    const res = await h.app.request("/api/v1/events/stream", {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await readUntil(reader, (t) => t.includes(": heartbeat"));
+    await h.tokens.revoke(info.id);
+    expect(await ended(reader)).toBe(true);
+  });
+
+  it("is closed at the next heartbeat once its session ends (logout)", async () => {
+    h = await startHarness({ app: { sseHeartbeatMs: 50 } });
+    const signIn = await h.request("/api/v1/session", { method: "POST", as: "read" });
+    const cookie = (signIn.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const headers = { Cookie: cookie, Host: "hearth.local:8420" };
+    const res = await h.app.request("/api/v1/events/stream", { headers });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    await readUntil(reader, (t) => t.includes(": heartbeat"));
+    const out = await h.app.request("/api/v1/session", {
+      method: "DELETE",
+      headers: { ...headers, "X-Hearth-CSRF": "1" },
+    });
+    expect(out.status).toBeLessThan(300);
+    expect(await ended(reader)).toBe(true);
+  });
+
+  it("stays open while its token holds", async () => {
+    h = await startHarness({ app: { sseHeartbeatMs: 50 } });
+    const reader = await open(h);
+    await readUntil(reader, (t) => t.split(": heartbeat").length > 3);
+    expect(await ended(reader, 200)).toBe(false);
+    await reader.cancel();
+  });
+});
