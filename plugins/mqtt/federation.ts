@@ -10,6 +10,11 @@ import type { MqttConfig, Topics } from "./config.ts";
 import { type DeviceInfo, stateFromPayload } from "./device.ts";
 import type { OutgoingMessage } from "./queue.ts";
 
+/** Imported devices kept at most (all nodes together). */
+const MAX_REMOTES = 2000;
+/** What a node id or a device id on the wire may look like. */
+const REMOTE_ID = /^[a-z0-9][a-z0-9_-]{0,79}$/;
+
 /** Never expire an imported device by silence: its own node says when it is unavailable. */
 const NO_SILENCE_TIMEOUT = 2_147_483_647;
 
@@ -48,6 +53,7 @@ export class Federation {
   readonly #topics: Topics;
   readonly #send: (m: OutgoingMessage) => boolean;
   readonly #remotes = new Map<string, Remote>();
+  #fullWarned = false;
   readonly #nodes = new Map<string, boolean>();
   readonly #pending = new Map<string, Pending>();
   /** The prefix other nodes live under, with a trailing `/`. */
@@ -113,6 +119,15 @@ export class Federation {
     const key = `${node}.${id}`;
     let r = this.#remotes.get(key);
     if (r === undefined) {
+      // Anyone on the broker can publish under an imported node's topics: take only ids that can be
+      // device ids, and only so many, so a flood of made-up devices cannot grow this without end.
+      if (!REMOTE_ID.test(id) || !REMOTE_ID.test(node)) return true;
+      if (this.#remotes.size >= MAX_REMOTES) {
+        if (!this.#fullWarned)
+          this.#ctx.log.warn({ max: MAX_REMOTES }, "too many imported devices: ignoring new ones");
+        this.#fullWarned = true;
+        return true;
+      }
       r = { node, id, announced: false };
       this.#remotes.set(key, r);
     }
