@@ -38,10 +38,11 @@ export interface SerialScopeOptions {
 export function scopedSerial(
   life: ScopeLife,
   options: SerialScopeOptions = {},
-): { api: PluginSerial; close(): void } {
+): { api: PluginSerial; close(): Promise<void> } {
   const { plugin } = life;
   const openDriver = options.open ?? openSerialPort;
   const ports = new Set<SerialPort>();
+  const holds = new Map<SerialPort, string>();
 
   const open = async (openOptions: SerialOpenOptions): Promise<SerialPort> => {
     life.live();
@@ -70,6 +71,7 @@ export function scopedSerial(
       life.live();
     }
     ports.add(port);
+    holds.set(port, key);
     void port.closed.then(() => {
       ports.delete(port);
       if (HOLDERS.get(key) === plugin) HOLDERS.delete(key);
@@ -88,9 +90,19 @@ export function scopedSerial(
 
   return {
     api,
-    close() {
-      // The driver's close does not fail (a hung-up tty's EIO is ignored there); never awaited here.
-      for (const port of [...ports]) void port.close().catch(() => undefined);
+    /**
+     * Closes every port the plugin opened and frees its devices before resolving, so the next load
+     * of the plugin (a reload) or another plugin can open them at once.
+     */
+    async close() {
+      await Promise.all(
+        [...ports].map(async (port) => {
+          await port.close().catch(() => undefined);
+          const key = holds.get(port);
+          if (key !== undefined && HOLDERS.get(key) === plugin) HOLDERS.delete(key);
+          ports.delete(port);
+        }),
+      );
     },
   };
 }

@@ -27,8 +27,8 @@ export function scopedHardware(
   const parts = {
     serial: {
       api: serial.api,
-      // Serial ports close at once (the driver's close never fails; a hung-up tty's EIO is ignored).
-      release: async () => serial.close(),
+      // Resolves once every port is closed and its device free for the next load or another plugin.
+      release: () => serial.close(),
     },
     gpio: scopedGpio(life, hardware?.gpio),
   };

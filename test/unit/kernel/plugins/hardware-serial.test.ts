@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "bun:test";
 import { SerialPortStream } from "@serialport/stream";
 import { fdsReferring, type PtyPair, startPtyPair } from "../../../helpers/socat.ts";
-import { harness, probe, rejectionCode } from "./helpers.ts";
+import { builtin, harness, probe, rejectionCode } from "./helpers.ts";
 
 let pty: PtyPair;
 beforeEach(async () => {
@@ -62,6 +62,29 @@ describe("ctx.hardware.serial", () => {
     expect(again.isOpen).toBe(true);
     await h.manager.stopAll();
     await again.closed;
+    expect(fdsReferring(pty.a)).toBe(0);
+  });
+
+  it("lets the next load of a plugin (a reload) open the device its last load held", async () => {
+    let opened = 0;
+    const h = harness({
+      builtins: [
+        builtin("stick", {
+          async onStart(ctx) {
+            await ctx.hardware.serial.open({ path: pty.a });
+            opened++;
+          },
+        }),
+      ],
+    });
+    await h.manager.startAll();
+    for (let i = 0; i < 3; i++) {
+      const info = await h.manager.reload("stick");
+      expect(info.error).toBeUndefined();
+      expect(info.state).toBe("started");
+    }
+    expect(opened).toBe(4);
+    await h.manager.stopAll();
     expect(fdsReferring(pty.a)).toBe(0);
   });
 
