@@ -264,7 +264,8 @@ try {
     });
   }
 } finally {
-  for (const e of echoes) await e.close();
+  // Every pair is disposed even when a close fails, so no socat outlives the run.
+  for (const e of echoes) await e.close().catch((err) => console.error(`closing ${e.name}:`, err));
   for (const p of peers) await p.dispose();
 }
 
