@@ -7,23 +7,22 @@
  *   bun run build --target bun-linux-arm64
  *
  * A foreign target's runtime is the npm package @oven/bun-linux-<arch> of exactly this Bun's version
- * (`npm pack`, cached under dist/.runtimes), passed with --compile-executable-path: no other download,
- * and a version mismatch cannot happen (it would fail at run time with BunSectionNotFound).
+ * (scripts/bun-runtime.ts: `npm pack`, cached under dist/.runtimes): no other download.
  *
  * Options: minify + bytecode for start-up time; no .env autoload so a stray `.env` in the
  * service's working directory cannot change the configuration. Never `strip` the output: the app is
  * embedded in the executable's data and a stripped file runs as plain `bun`.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { serialportShimPlugin } from "../src/hal/serial/bindings-cpp-plugin.ts";
+import { HOST_TARGET, runtimeFor, TARGETS } from "./bun-runtime.ts";
 import { formatWebAssets, measureWebAssets, WEB_BUDGET_GZIP_BYTES } from "./web-assets.ts";
 import { zodLocalesPlugin } from "./zod-locales-plugin.ts";
 
 const ROOT = join(import.meta.dir, "..");
-const HOST_TARGET = `bun-${process.platform}-${process.arch === "arm64" ? "arm64" : "x64"}`;
 
 const { values } = parseArgs({
   args: Bun.argv.slice(2),
@@ -38,7 +37,7 @@ function gitCommit(): string {
   return `${r.stdout.toString().trim()}${dirty.stdout.toString().trim() ? "-dirty" : ""}`;
 }
 
-const ALL = ["bun-linux-x64", "bun-linux-arm64"];
+const ALL: string[] = [...TARGETS];
 const targets =
   values.target === "host" ? [HOST_TARGET] : values.target === "all" ? ALL : values.target.split(",");
 for (const t of targets) {
@@ -48,24 +47,6 @@ for (const t of targets) {
   }
 }
 
-/** The Bun runtime for a foreign target, from npm, of exactly this Bun's version. */
-function runtimeFor(target: string): string | undefined {
-  if (target === HOST_TARGET) return undefined;
-  const pkg = target === "bun-linux-arm64" ? "@oven/bun-linux-aarch64" : "@oven/bun-linux-x64";
-  const dir = join(ROOT, "dist", ".runtimes", `${pkg.replace("/", "__")}-${Bun.version}`);
-  const bin = join(dir, "package", "bin", "bun");
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
-  const pack = Bun.spawnSync(["npm", "pack", `${pkg}@${Bun.version}`, "--silent"], {
-    cwd: dir,
-    stderr: "inherit",
-  });
-  const tgz = pack.stdout.toString().trim().split("\n").pop();
-  if (pack.exitCode !== 0 || !tgz) throw new Error(`build: npm pack ${pkg}@${Bun.version} failed`);
-  const untar = Bun.spawnSync(["tar", "xzf", tgz], { cwd: dir, stderr: "inherit" });
-  if (untar.exitCode !== 0 || !existsSync(bin)) throw new Error(`build: could not unpack ${tgz}`);
-  return bin;
-}
 const outdir = resolve(ROOT, values.outdir);
 mkdirSync(outdir, { recursive: true });
 const commit = gitCommit();
