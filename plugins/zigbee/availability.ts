@@ -44,8 +44,16 @@ export interface Availability {
   seen(d: AvailabilityDevice): void;
   /** The device left or the stick went away: unavailable now. */
   lost(ieee: string): void;
-  /** Pings the mains devices silent for `pingIntervalMs`, one at a time. */
-  sweep(devices: readonly AvailabilityDevice[], signal?: AbortSignal): Promise<void>;
+  /**
+   * Pings the mains devices silent for `pingIntervalMs`, one at a time; with `all`, every mains
+   * device however recently heard (when the network comes up: those made unavailable with the stick
+   * answer, or are found gone, at once instead of after `pingIntervalMs`).
+   */
+  sweep(
+    devices: readonly AvailabilityDevice[],
+    signal?: AbortSignal,
+    options?: { all?: boolean },
+  ): Promise<void>;
   /** How often to sweep. */
   readonly sweepEveryMs: number;
 }
@@ -74,12 +82,12 @@ export function createAvailability(o: AvailabilityOptions): Availability {
     lost(ieee) {
       void tell(ieee, false, true);
     },
-    async sweep(devices, signal) {
+    async sweep(devices, signal, options) {
       if (o.pingIntervalMs <= 0) return;
       for (const d of devices) {
         if (signal?.aborted) return;
         if (d.type === "Coordinator" || d.interviewState !== "SUCCESSFUL" || !isMainsPowered(d)) continue;
-        if (now() - (d.lastSeen ?? 0) < o.pingIntervalMs) continue;
+        if (!options?.all && now() - (d.lastSeen ?? 0) < o.pingIntervalMs) continue;
         try {
           await d.ping(true);
           await tell(d.ieeeAddr, true, true);

@@ -422,12 +422,17 @@ export default definePlugin<ZigbeeConfig>({
           signal.addEventListener("abort", stopUp, { once: true });
           void gone.then(stopUp);
           // Not awaited: a ping in flight when the stick goes away ends when the controller stops.
+          // The first sweep, at once, pings every mains device: after a replug (or a restart while
+          // the stick was away) they are unavailable, and a quiet bulb would refuse commands until
+          // it spoke or `pingIntervalMs` passed.
           void (async () => {
+            let all = true;
             while (!up.signal.aborted) {
-              await pause(availability.sweepEveryMs, up.signal);
+              if (!all) await pause(availability.sweepEveryMs, up.signal);
               await availability
-                .sweep(c.getDevices() as unknown as AvailabilityDevice[], up.signal)
+                .sweep(c.getDevices() as unknown as AvailabilityDevice[], up.signal, { all })
                 .catch((err: unknown) => ctx.log.debug({ err: String(err) }, "availability sweep failed"));
+              all = false;
             }
           })();
           await new Promise<void>((resolve) => {

@@ -73,6 +73,17 @@ describe("zigbee availability", () => {
     ]);
   });
 
+  it("with all (the network just came up), pings every interviewed mains device, however recent", async () => {
+    const { a, told, clock } = setup(1000);
+    const recent = device("0x01", { lastSeen: clock.t - 10 });
+    const battery = device("0x02", { type: "EndDevice", powerSource: "Battery", lastSeen: clock.t - 10 });
+    const fresh = device("0x03", { interviewState: "IN_PROGRESS", lastSeen: clock.t - 10 });
+    a.lost("0x01");
+    await a.sweep([recent, battery, fresh], undefined, { all: true });
+    expect([recent, battery, fresh].map((d) => d.pings)).toEqual([1, 0, 0]);
+    expect(told).toEqual(["0x01 false", "0x01 true"]);
+  });
+
   it("tells 'unavailable' once for a device that does not answer, and 'available' when it does", async () => {
     const { a, told } = setup();
     let answers = false;
