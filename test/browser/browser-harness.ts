@@ -13,6 +13,10 @@ export const ROOT = join(import.meta.dir, "../..");
 const AXE = readFileSync(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
 
 export const chromiumAvailable = existsSync(CHROMIUM);
+// Under CI (.ci/run installs chromium) a missing browser fails instead of skipping.
+if (!chromiumAvailable && process.env.CI === "true") {
+  throw new Error(`Chromium is required under CI (.ci/run installs it) but ${CHROMIUM} does not exist`);
+}
 if (!chromiumAvailable)
   console.warn(`browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
 
