@@ -8,6 +8,7 @@ import { errorMessage, HearthError, isHearthError } from "../../errors.ts";
 import type { Logger } from "../../kernel/log/types.ts";
 import type { JsonObject } from "../../kernel/storage/types.ts";
 import type { Kernel } from "../../kernel/types.ts";
+import { SkippedRecords } from "../stored-records.ts";
 import { type Capability, checkValue, resolveCapabilities, sameValue } from "./capabilities.ts";
 import {
   type AnnounceParams,
@@ -16,6 +17,8 @@ import {
   type DeviceView,
   RECORDS_NAMESPACE,
   STATE_NAMESPACE,
+  StoredDeviceRecord,
+  StoredDeviceState,
   slugId,
 } from "./model.ts";
 
@@ -49,6 +52,8 @@ export interface RegistryStats {
   unknownReports: number;
   commands: number;
   commandsFailed: number;
+  /** Stored records and state rows skipped at start because they did not fit, described; else undefined. */
+  skipped: string | undefined;
 }
 
 type Ref = { id: string } | { externalId: string };
@@ -69,27 +74,40 @@ export class DeviceRegistry {
   #stopped = false;
   #runtimeStopping = false;
   readonly #stats = { reports: 0, unknownReports: 0, commands: 0, commandsFailed: 0 };
+  readonly #skipped: SkippedRecords;
 
   constructor(options: RegistryOptions) {
     this.#k = options.kernel;
     this.#log = options.log;
     this.#o = options;
+    this.#skipped = new SkippedRecords(options.log);
   }
 
-  /** Restores devices from storage: names, areas, last reported state; nothing pending. */
+  /**
+   * Restores devices from storage: names, areas, last reported state; nothing pending. A record that
+   * does not fit is skipped (kept in storage for repair, counted); a state row that does not fit is
+   * dropped from memory (the device starts with empty state).
+   */
   async load(): Promise<void> {
-    const [records, states] = await Promise.all([
-      this.#k.storage.query(RECORDS_NAMESPACE, {}) as Promise<{ key: string; value: unknown }[]> as Promise<
-        { key: string; value: DeviceRecord }[]
-      >,
-      this.#k.storage.query(STATE_NAMESPACE, {}) as Promise<{ key: string; value: unknown }[]> as Promise<
-        { key: string; value: DeviceStateRecord }[]
-      >,
+    const [rows, stateRows] = await Promise.all([
+      this.#k.storage.query(RECORDS_NAMESPACE, {}),
+      this.#k.storage.query(STATE_NAMESPACE, {}),
     ]);
-    const stateOf = new Map(states.map((s) => [s.key, s.value]));
-    for (const { value: record } of records) {
-      const s = stateOf.get(record.id);
+    const records: DeviceRecord[] = [];
+    for (const { key, value } of rows) {
+      const record = this.#skipped.parse(StoredDeviceRecord, RECORDS_NAMESPACE, key, value, (r) =>
+        r.id === key ? undefined : ["id"],
+      );
+      if (record !== undefined) records.push(record);
+    }
+    const stateOf = new Map(stateRows.map((row) => [row.key, row.value]));
+    for (const record of records) {
+      const row = stateOf.get(record.id);
       stateOf.delete(record.id);
+      const s =
+        row === undefined
+          ? undefined
+          : this.#skipped.parse(StoredDeviceState, STATE_NAMESPACE, record.id, row);
       // Only what the device can still have (a state row may predate a narrower re-announce).
       const reported = Object.fromEntries(
         Object.entries(s?.reported ?? {}).filter(([key]) => capOf(record, key) !== undefined),
@@ -108,7 +126,9 @@ export class DeviceRegistry {
       this.#publishView(device);
       if (device.available) this.#arm(device);
     }
-    // State rows left by a device removed while a report for it was being written.
+    // State rows left by a device removed while a report for it was being written (not those of a
+    // record skipped as invalid: it may be repaired).
+    for (const key of [...stateOf.keys()]) if (this.#skipped.has(RECORDS_NAMESPACE, key)) stateOf.delete(key);
     if (stateOf.size > 0) await this.#k.storage.batchDelete(STATE_NAMESPACE, [...stateOf.keys()]);
   }
 
@@ -182,7 +202,13 @@ export class DeviceRegistry {
       if (d.available) available++;
       pending += d.pending.size;
     }
-    return { devices: this.#devices.size, available, pending, ...this.#stats };
+    return {
+      devices: this.#devices.size,
+      available,
+      pending,
+      ...this.#stats,
+      skipped: this.#skipped.describe(),
+    };
   }
 
   // ---- owners ----
@@ -236,6 +262,8 @@ export class DeviceRegistry {
       updatedAt: now,
     };
     await this.#k.storage.set(RECORDS_NAMESPACE, id, json(record));
+    // The owner describing the device again is the repair of a record skipped at start.
+    this.#skipped.replaced(RECORDS_NAMESPACE, id);
     const device: Device = {
       record,
       reported: {},
