@@ -6,10 +6,22 @@
  */
 import { errorMessage, HearthError, isHearthError } from "../../errors.ts";
 import type { Logger } from "../../kernel/log/types.ts";
-import type { JsonObject } from "../../kernel/storage/types.ts";
 import type { Kernel } from "../../kernel/types.ts";
 import { SkippedRecords } from "../stored-records.ts";
-import { type Capability, checkValue, resolveCapabilities, sameValue } from "./capabilities.ts";
+import { resolveCapabilities, sameValue } from "./capabilities.ts";
+import {
+  aliveKey,
+  capOf,
+  commandIssues,
+  type Device,
+  extKey,
+  invalid,
+  json,
+  reportIssues,
+  revertDesired,
+  stripTimes,
+  viewKey,
+} from "./device.ts";
 import {
   type AnnounceParams,
   type DeviceRecord,
@@ -21,21 +33,6 @@ import {
   StoredDeviceState,
   slugId,
 } from "./model.ts";
-
-interface Pending {
-  value: unknown;
-  /** The command that asked for it (a later command on the same key replaces it). */
-  command: number;
-}
-
-interface Device {
-  record: DeviceRecord;
-  reported: Record<string, unknown>;
-  desired: Record<string, unknown>;
-  pending: Map<string, Pending>;
-  available: boolean;
-  lastSeen: string | null;
-}
 
 export interface RegistryOptions {
   kernel: Kernel;
@@ -58,8 +55,6 @@ export interface RegistryStats {
 
 type Ref = { id: string } | { externalId: string };
 
-const viewKey = (id: string) => `devices/${id}`;
-const aliveKey = (id: string) => `devices/${id}/alive`;
 const ALIVE_PATTERN = "devices/*/alive";
 
 export class DeviceRegistry {
@@ -292,16 +287,7 @@ export class DeviceRegistry {
       return { accepted: false };
     }
     this.#owned(device, owner, "report for");
-    const issues: { path: (string | number)[]; message: string }[] = [];
-    for (const [key, value] of Object.entries(state)) {
-      const cap = capOf(device.record, key);
-      if (cap === undefined)
-        issues.push({ path: ["state", key], message: `"${key}" is not a capability of this device` });
-      else {
-        const problem = checkValue(cap, value);
-        if (problem !== undefined) issues.push({ path: ["state", key], message: `${key}: ${problem}` });
-      }
-    }
+    const issues = reportIssues(device.record, state);
     if (issues.length > 0) throw invalid(issues);
 
     const id = device.record.id;
@@ -418,19 +404,7 @@ export class DeviceRegistry {
   async command(id: string, changes: Record<string, unknown>): Promise<DeviceView> {
     const device = this.#byId(id);
     const keys = Object.keys(changes);
-    const issues: { path: (string | number)[]; message: string }[] = [];
-    if (keys.length === 0) issues.push({ path: ["changes"], message: "no changes given" });
-    for (const key of keys) {
-      const cap = capOf(device.record, key);
-      if (cap === undefined) {
-        issues.push({ path: [key], message: `"${key}" is not a capability of device "${id}"` });
-      } else if (!cap.commandable) {
-        issues.push({ path: [key], message: `"${key}" is reported by the device and cannot be commanded` });
-      } else {
-        const problem = checkValue(cap, changes[key]);
-        if (problem !== undefined) issues.push({ path: [key], message: `${key}: ${problem}` });
-      }
-    }
+    const issues = commandIssues(device.record, changes);
     if (issues.length > 0) throw invalid(issues);
     if (!device.available) {
       throw new HearthError("DEVICE_UNAVAILABLE", `Device "${id}" is unavailable: it is not answering`, {
@@ -458,8 +432,7 @@ export class DeviceRegistry {
       for (const key of keys) {
         if (device.pending.get(key)?.command !== seq) continue;
         device.pending.delete(key);
-        if (device.reported[key] === undefined) delete device.desired[key];
-        else device.desired[key] = device.reported[key];
+        revertDesired(device, key);
       }
       if (this.#isCurrent(device)) this.#publishView(device);
       const code = isHearthError(err) ? err.code : "INTERNAL_ERROR";
@@ -552,8 +525,7 @@ export class DeviceRegistry {
       for (const key of late) {
         device.pending.delete(key);
         // Nothing confirmed it: the device is as it last said.
-        if (device.reported[key] === undefined) delete device.desired[key];
-        else device.desired[key] = device.reported[key];
+        revertDesired(device, key);
       }
       this.#publishView(device);
       this.#log.warn(
@@ -576,11 +548,7 @@ export class DeviceRegistry {
     if (!available) {
       this.#k.state.delete(aliveKey(device.record.id));
       // A device that is not answering confirms nothing.
-      for (const key of device.pending.keys()) {
-        const reported = device.reported[key];
-        if (reported === undefined) delete device.desired[key];
-        else device.desired[key] = reported;
-      }
+      for (const key of device.pending.keys()) revertDesired(device, key);
       device.pending.clear();
     }
     this.#publishView(device);
@@ -679,32 +647,4 @@ export class DeviceRegistry {
       );
     }
   }
-}
-
-function extKey(owner: string, externalId: string): string {
-  return `${owner}\u0000${externalId}`;
-}
-
-function capOf(record: DeviceRecord, key: string): Capability | undefined {
-  return record.capabilities.find((c) => c.name === key);
-}
-
-function stripTimes(r: DeviceRecord): Omit<DeviceRecord, "createdAt" | "updatedAt"> {
-  const { createdAt: _c, updatedAt: _u, ...rest } = r;
-  return rest;
-}
-
-function invalid(issues: { path: (string | number)[]; message: string }[]): HearthError {
-  return new HearthError(
-    "VALIDATION_FAILED",
-    `Invalid device input: ${issues.map((i) => i.message).join("; ")}`,
-    {
-      data: { issues },
-    },
-  );
-}
-
-/** Records are plain JSON by construction (validated input, strings, numbers, booleans). */
-function json(value: DeviceRecord | DeviceStateRecord): JsonObject {
-  return value as unknown as JsonObject;
 }
