@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { HearthError } from "../../errors.ts";
 import type { ModuleContext } from "../../kernel/modules/types.ts";
 import type { JsonObject } from "../../kernel/storage/types.ts";
+import { SkippedRecords } from "../stored-records.ts";
 import { CausalMap, type CauseLink, describeChain, loopOf } from "./causality.ts";
 import type { Clock } from "./clock.ts";
 import { problemsOf, referencesOf } from "./problems.ts";
@@ -16,10 +17,11 @@ import {
   newTrace,
   type RunEffects,
   type RunStatus,
+  StoredRunsSchema,
   type Trace,
 } from "./run.ts";
 import type { Location } from "./schedule.ts";
-import type { Rule, RuleView, Trigger } from "./schema.ts";
+import { type Rule, type RuleView, StoredRuleSchema, type Trigger } from "./schema.ts";
 import { armTrigger, type StateChangedPayload, type TriggerData, type TriggerEnv } from "./triggers.ts";
 
 export const RULES_NAMESPACE = "automation";
@@ -64,30 +66,36 @@ export class AutomationEngine {
   #armed = false;
   #stopping = false;
   readonly #stats = { runs: 0, failed: 0, dropped: 0, loops: 0, rateLimited: 0 };
+  readonly #skipped: SkippedRecords;
 
   constructor(o: EngineOptions) {
     this.#ctx = o.ctx;
+    this.#skipped = new SkippedRecords(o.ctx.log);
     this.#clock = o.clock;
     this.#timeZone = o.timeZone;
     this.#location = o.location;
     this.#causes = new CausalMap(o.ctx.config.devices.commandTimeoutMs + 5000);
   }
 
-  /** Reads rules and run history from storage. */
+  /**
+   * Reads rules and run history from storage. A rule that does not fit is skipped (kept in storage
+   * for repair, counted); a run history that does not fit is dropped from memory (the next run of
+   * the rule starts a new one).
+   */
   async load(): Promise<void> {
     const { storage } = this.#ctx;
     for (const { key, value } of await storage.query(RULES_NAMESPACE, {})) {
-      this.#slots.set(key, {
-        rule: value as unknown as Rule,
-        disarm: [],
-        running: new Set(),
-        queue: [],
-        starts: [],
-      });
+      const rule = this.#skipped.parse(StoredRuleSchema, RULES_NAMESPACE, key, value, (r) =>
+        r.id === key ? undefined : ["id"],
+      );
+      if (rule === undefined) continue;
+      this.#slots.set(key, { rule, disarm: [], running: new Set(), queue: [], starts: [] });
     }
     for (const { key, value } of await storage.query(RUNS_NAMESPACE, {})) {
-      if (this.#slots.has(key))
-        this.#runs.set(key, ((value as { runs?: Trace[] }).runs ?? []).slice(-RUNS_KEPT));
+      if (!this.#slots.has(key)) continue;
+      const history = this.#skipped.parse(StoredRunsSchema, RUNS_NAMESPACE, key, value);
+      // The fields the engine and the routes read were checked; the rest is the trace as recorded.
+      if (history !== undefined) this.#runs.set(key, (history.runs as unknown as Trace[]).slice(-RUNS_KEPT));
     }
   }
 
@@ -155,6 +163,8 @@ export class AutomationEngine {
       if (this.#slots.get(id) === slot) this.#slots.delete(id);
       throw err;
     }
+    // An id given explicitly replaces a rule skipped at start: the user chose it.
+    this.#skipped.replaced(RULES_NAMESPACE, id);
     if (this.#armed && this.#slots.get(id) === slot) this.#armSlot(slot);
     this.#ctx.log.info({ rule: id }, "automation created");
     return this.view(rule);
@@ -517,7 +527,10 @@ export class AutomationEngine {
       .slice(0, 48);
     let id = base === "" ? "rule" : base;
     if (!/^[a-z0-9]/.test(id)) id = `r${id}`;
-    for (let n = 2; this.#slots.has(id); n++) id = `${base || "rule"}-${n}`;
+    // An id made from a name never lands on a rule skipped at start (it would overwrite it).
+    const taken = (candidate: string) =>
+      this.#slots.has(candidate) || this.#skipped.has(RULES_NAMESPACE, candidate);
+    for (let n = 2; taken(id); n++) id = `${base || "rule"}-${n}`;
     return id;
   }
 
@@ -532,7 +545,14 @@ export class AutomationEngine {
       if (s.rule.enabled && problemsOf(s.rule, this.#ctx, this.#location, refs).length > 0)
         withProblems.push(s.rule.id);
     }
-    return { rules: this.#slots.size, enabled, running, withProblems, ...this.#stats };
+    return {
+      rules: this.#slots.size,
+      enabled,
+      running,
+      withProblems,
+      ...this.#stats,
+      skipped: this.#skipped.describe(),
+    };
   }
 }
 

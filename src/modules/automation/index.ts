@@ -331,12 +331,13 @@ export function createAutomationModule(options: AutomationModuleOptions = {}): D
       if (engine === undefined) return { status: "healthy" };
       const s = engine.stats();
       const detail = `${s.rules} rules, ${s.enabled} enabled, ${s.running} running; ${s.runs} runs, ${s.failed} failed, ${s.dropped} dropped, ${s.loops} loops stopped, ${s.rateLimited} rate limited`;
-      if (s.withProblems.length > 0) {
-        return {
-          status: "degraded",
-          detail: `${detail}; rules with problems: ${s.withProblems.slice(0, 10).join(", ")}${s.withProblems.length > 10 ? " …" : ""}`,
-        };
-      }
+      const problems: string[] = [];
+      if (s.withProblems.length > 0)
+        problems.push(
+          `rules with problems: ${s.withProblems.slice(0, 10).join(", ")}${s.withProblems.length > 10 ? " …" : ""}`,
+        );
+      if (s.skipped !== undefined) problems.push(s.skipped);
+      if (problems.length > 0) return { status: "degraded", detail: `${detail}; ${problems.join("; ")}` };
       return { status: "healthy", detail };
     },
   });

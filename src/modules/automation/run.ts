@@ -4,6 +4,7 @@
  * no call, no publish) and delays are skipped. A failing step ends the run unless it says
  * `continueOnError`; an aborted run (restart mode, shutdown) ends at its next step or wait.
  */
+import { z } from "zod";
 import { errorMessage, HearthError, isHearthError } from "../../errors.ts";
 import type { CauseLink } from "./causality.ts";
 import type { Clock, ClockTimer } from "./clock.ts";
@@ -54,6 +55,40 @@ export interface Trace {
   reason?: string;
   error?: { code: string; message: string };
 }
+
+const RUN_STATUSES = [
+  "running",
+  "finished",
+  "stopped",
+  "failed",
+  "aborted",
+  "condition_failed",
+  "dropped",
+  "rate_limited",
+  "loop_detected",
+] as const satisfies readonly RunStatus[];
+
+/**
+ * A rule's run history as restored from storage (`automation.runs`): the fields the list, the
+ * `/runs` route and its response schema rely on; the rest of each trace is kept as it is.
+ */
+export const StoredRunsSchema = z.looseObject({
+  runs: z.array(
+    z.looseObject({
+      runId: z.string(),
+      rule: z.string(),
+      dryRun: z.boolean(),
+      status: z.enum(RUN_STATUSES),
+      trigger: z.record(z.string(), z.unknown()),
+      causedBy: z.array(z.looseObject({ rule: z.string(), run: z.string() })),
+      startedAt: z.string(),
+      finishedAt: z.string().optional(),
+      durationMs: z.number().optional(),
+      conditions: z.array(z.unknown()),
+      steps: z.array(z.looseObject({ path: z.string(), type: z.string(), outcome: z.string() })),
+    }),
+  ),
+});
 
 /** What a run may do to the world; the engine gives the real one or the dry-run one. */
 export interface RunEffects {

@@ -385,6 +385,13 @@ export const RuleInputSchema = z.strictObject(RULE_FIELDS).superRefine(templates
 export const RuleBodySchema = z
   .strictObject({ ...RULE_FIELDS, id: z.never().optional() })
   .superRefine(templatesParse);
+/**
+ * A rule as restored from storage (`automation`): what the API accepts, with its id and times. One
+ * that does not fit (edited by hand, written by another Hearth version) is skipped at start.
+ */
+export const StoredRuleSchema = z
+  .strictObject({ ...RULE_FIELDS, id: RuleId, createdAt: z.string(), updatedAt: z.string() })
+  .superRefine(templatesParse);
 export type RuleInput = z.input<typeof RuleInputSchema>;
 
 /** A rule as stored and served. */

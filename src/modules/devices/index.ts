@@ -233,10 +233,9 @@ export function createDevicesModule(): DefinedModule {
     health() {
       if (registry === undefined) return { status: "healthy" };
       const s = registry.stats();
-      return {
-        status: "healthy",
-        detail: `${s.devices} devices, ${s.available} available, ${s.pending} pending changes, ${s.commandsFailed} of ${s.commands} commands failed, ${s.unknownReports} reports for unknown devices dropped`,
-      };
+      const detail = `${s.devices} devices, ${s.available} available, ${s.pending} pending changes, ${s.commandsFailed} of ${s.commands} commands failed, ${s.unknownReports} reports for unknown devices dropped`;
+      if (s.skipped !== undefined) return { status: "degraded", detail: `${detail}; ${s.skipped}` };
+      return { status: "healthy", detail };
     },
   });
 }

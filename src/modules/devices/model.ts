@@ -1,6 +1,14 @@
 /** The device record, its runtime state, the public view, and the input schemas of the services. */
 import { z } from "zod";
-import { type Capability, CapabilityInput, DEVICE_TYPES, type DeviceType } from "./capabilities.ts";
+import {
+  CAPABILITIES,
+  CAPABILITY_NAMES,
+  type Capability,
+  CapabilityInput,
+  type CapabilityName,
+  DEVICE_TYPES,
+  type DeviceType,
+} from "./capabilities.ts";
 
 /** Storage namespaces: records durably, reported state deferred (it changes often; spare the SD card). */
 export const RECORDS_NAMESPACE = "devices";
@@ -66,6 +74,57 @@ const Attributes = z.record(z.string().max(64), z.unknown()).refine((a) => Objec
   message: "at most 64 attributes",
 });
 const StateValues = z.record(z.string().max(64), z.unknown());
+
+/**
+ * A device record as restored from storage (`devices`). Unknown fields are dropped; a record that
+ * does not fit is skipped at start (see `SkippedRecords`).
+ */
+export const StoredDeviceRecord = z
+  .object({
+    id: DeviceId,
+    name: z.string().min(1).max(128),
+    type: z.enum(DEVICE_TYPES),
+    capabilities: z
+      .array(
+        z.object({
+          name: z.enum(CAPABILITY_NAMES as [CapabilityName, ...CapabilityName[]]),
+          kind: z.enum(["boolean", "number", "color", "action"]),
+          commandable: z.boolean(),
+          unit: z.string().optional(),
+          min: z.number().finite().optional(),
+          max: z.number().finite().optional(),
+          actions: z.array(z.string()).optional(),
+        }),
+      )
+      .max(32),
+    owner: z.string().min(1).max(64),
+    externalId: ExternalId,
+    area: AreaName.nullable(),
+    attributes: z.record(z.string(), z.unknown()),
+    availableTimeoutMs: z.int().min(1000).max(2_147_483_647).nullable(),
+    userSet: z.object({ name: z.literal(true).optional(), area: z.literal(true).optional() }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .superRefine((record, ctx) => {
+    // A capability whose kind is not the vocabulary's would make every value check wrong.
+    record.capabilities.forEach((cap, i) => {
+      if (CAPABILITIES[cap.name].kind !== cap.kind)
+        ctx.addIssue({
+          code: "custom",
+          path: ["capabilities", i, "kind"],
+          message: "not the capability's kind",
+        });
+    });
+  }) satisfies z.ZodType<DeviceRecord>;
+
+/** A device's state row as restored from storage (`devices.state`); one that does not fit is dropped. */
+export const StoredDeviceState = z.object({
+  reported: StateValues,
+  desired: StateValues,
+  available: z.boolean(),
+  lastSeen: z.string().nullable(),
+}) satisfies z.ZodType<DeviceStateRecord>;
 
 export const AnnounceParams = z.strictObject({
   externalId: ExternalId,

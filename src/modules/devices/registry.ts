@@ -6,9 +6,22 @@
  */
 import { errorMessage, HearthError, isHearthError } from "../../errors.ts";
 import type { Logger } from "../../kernel/log/types.ts";
-import type { JsonObject } from "../../kernel/storage/types.ts";
 import type { Kernel } from "../../kernel/types.ts";
-import { type Capability, checkValue, resolveCapabilities, sameValue } from "./capabilities.ts";
+import { SkippedRecords } from "../stored-records.ts";
+import { resolveCapabilities, sameValue } from "./capabilities.ts";
+import {
+  aliveKey,
+  capOf,
+  commandIssues,
+  type Device,
+  extKey,
+  invalid,
+  json,
+  reportIssues,
+  revertDesired,
+  stripTimes,
+  viewKey,
+} from "./device.ts";
 import {
   type AnnounceParams,
   type DeviceRecord,
@@ -16,23 +29,10 @@ import {
   type DeviceView,
   RECORDS_NAMESPACE,
   STATE_NAMESPACE,
+  StoredDeviceRecord,
+  StoredDeviceState,
   slugId,
 } from "./model.ts";
-
-interface Pending {
-  value: unknown;
-  /** The command that asked for it (a later command on the same key replaces it). */
-  command: number;
-}
-
-interface Device {
-  record: DeviceRecord;
-  reported: Record<string, unknown>;
-  desired: Record<string, unknown>;
-  pending: Map<string, Pending>;
-  available: boolean;
-  lastSeen: string | null;
-}
 
 export interface RegistryOptions {
   kernel: Kernel;
@@ -49,12 +49,12 @@ export interface RegistryStats {
   unknownReports: number;
   commands: number;
   commandsFailed: number;
+  /** Stored records and state rows skipped at start because they did not fit, described; else undefined. */
+  skipped: string | undefined;
 }
 
 type Ref = { id: string } | { externalId: string };
 
-const viewKey = (id: string) => `devices/${id}`;
-const aliveKey = (id: string) => `devices/${id}/alive`;
 const ALIVE_PATTERN = "devices/*/alive";
 
 export class DeviceRegistry {
@@ -69,27 +69,40 @@ export class DeviceRegistry {
   #stopped = false;
   #runtimeStopping = false;
   readonly #stats = { reports: 0, unknownReports: 0, commands: 0, commandsFailed: 0 };
+  readonly #skipped: SkippedRecords;
 
   constructor(options: RegistryOptions) {
     this.#k = options.kernel;
     this.#log = options.log;
     this.#o = options;
+    this.#skipped = new SkippedRecords(options.log);
   }
 
-  /** Restores devices from storage: names, areas, last reported state; nothing pending. */
+  /**
+   * Restores devices from storage: names, areas, last reported state; nothing pending. A record that
+   * does not fit is skipped (kept in storage for repair, counted); a state row that does not fit is
+   * dropped from memory (the device starts with empty state).
+   */
   async load(): Promise<void> {
-    const [records, states] = await Promise.all([
-      this.#k.storage.query(RECORDS_NAMESPACE, {}) as Promise<{ key: string; value: unknown }[]> as Promise<
-        { key: string; value: DeviceRecord }[]
-      >,
-      this.#k.storage.query(STATE_NAMESPACE, {}) as Promise<{ key: string; value: unknown }[]> as Promise<
-        { key: string; value: DeviceStateRecord }[]
-      >,
+    const [rows, stateRows] = await Promise.all([
+      this.#k.storage.query(RECORDS_NAMESPACE, {}),
+      this.#k.storage.query(STATE_NAMESPACE, {}),
     ]);
-    const stateOf = new Map(states.map((s) => [s.key, s.value]));
-    for (const { value: record } of records) {
-      const s = stateOf.get(record.id);
+    const records: DeviceRecord[] = [];
+    for (const { key, value } of rows) {
+      const record = this.#skipped.parse(StoredDeviceRecord, RECORDS_NAMESPACE, key, value, (r) =>
+        r.id === key ? undefined : ["id"],
+      );
+      if (record !== undefined) records.push(record);
+    }
+    const stateOf = new Map(stateRows.map((row) => [row.key, row.value]));
+    for (const record of records) {
+      const row = stateOf.get(record.id);
       stateOf.delete(record.id);
+      const s =
+        row === undefined
+          ? undefined
+          : this.#skipped.parse(StoredDeviceState, STATE_NAMESPACE, record.id, row);
       // Only what the device can still have (a state row may predate a narrower re-announce).
       const reported = Object.fromEntries(
         Object.entries(s?.reported ?? {}).filter(([key]) => capOf(record, key) !== undefined),
@@ -108,7 +121,9 @@ export class DeviceRegistry {
       this.#publishView(device);
       if (device.available) this.#arm(device);
     }
-    // State rows left by a device removed while a report for it was being written.
+    // State rows left by a device removed while a report for it was being written (not those of a
+    // record skipped as invalid: it may be repaired).
+    for (const key of [...stateOf.keys()]) if (this.#skipped.has(RECORDS_NAMESPACE, key)) stateOf.delete(key);
     if (stateOf.size > 0) await this.#k.storage.batchDelete(STATE_NAMESPACE, [...stateOf.keys()]);
   }
 
@@ -182,7 +197,13 @@ export class DeviceRegistry {
       if (d.available) available++;
       pending += d.pending.size;
     }
-    return { devices: this.#devices.size, available, pending, ...this.#stats };
+    return {
+      devices: this.#devices.size,
+      available,
+      pending,
+      ...this.#stats,
+      skipped: this.#skipped.describe(),
+    };
   }
 
   // ---- owners ----
@@ -236,6 +257,8 @@ export class DeviceRegistry {
       updatedAt: now,
     };
     await this.#k.storage.set(RECORDS_NAMESPACE, id, json(record));
+    // The owner describing the device again is the repair of a record skipped at start.
+    this.#skipped.replaced(RECORDS_NAMESPACE, id);
     const device: Device = {
       record,
       reported: {},
@@ -264,16 +287,7 @@ export class DeviceRegistry {
       return { accepted: false };
     }
     this.#owned(device, owner, "report for");
-    const issues: { path: (string | number)[]; message: string }[] = [];
-    for (const [key, value] of Object.entries(state)) {
-      const cap = capOf(device.record, key);
-      if (cap === undefined)
-        issues.push({ path: ["state", key], message: `"${key}" is not a capability of this device` });
-      else {
-        const problem = checkValue(cap, value);
-        if (problem !== undefined) issues.push({ path: ["state", key], message: `${key}: ${problem}` });
-      }
-    }
+    const issues = reportIssues(device.record, state);
     if (issues.length > 0) throw invalid(issues);
 
     const id = device.record.id;
@@ -390,19 +404,7 @@ export class DeviceRegistry {
   async command(id: string, changes: Record<string, unknown>): Promise<DeviceView> {
     const device = this.#byId(id);
     const keys = Object.keys(changes);
-    const issues: { path: (string | number)[]; message: string }[] = [];
-    if (keys.length === 0) issues.push({ path: ["changes"], message: "no changes given" });
-    for (const key of keys) {
-      const cap = capOf(device.record, key);
-      if (cap === undefined) {
-        issues.push({ path: [key], message: `"${key}" is not a capability of device "${id}"` });
-      } else if (!cap.commandable) {
-        issues.push({ path: [key], message: `"${key}" is reported by the device and cannot be commanded` });
-      } else {
-        const problem = checkValue(cap, changes[key]);
-        if (problem !== undefined) issues.push({ path: [key], message: `${key}: ${problem}` });
-      }
-    }
+    const issues = commandIssues(device.record, changes);
     if (issues.length > 0) throw invalid(issues);
     if (!device.available) {
       throw new HearthError("DEVICE_UNAVAILABLE", `Device "${id}" is unavailable: it is not answering`, {
@@ -430,8 +432,7 @@ export class DeviceRegistry {
       for (const key of keys) {
         if (device.pending.get(key)?.command !== seq) continue;
         device.pending.delete(key);
-        if (device.reported[key] === undefined) delete device.desired[key];
-        else device.desired[key] = device.reported[key];
+        revertDesired(device, key);
       }
       if (this.#isCurrent(device)) this.#publishView(device);
       const code = isHearthError(err) ? err.code : "INTERNAL_ERROR";
@@ -524,8 +525,7 @@ export class DeviceRegistry {
       for (const key of late) {
         device.pending.delete(key);
         // Nothing confirmed it: the device is as it last said.
-        if (device.reported[key] === undefined) delete device.desired[key];
-        else device.desired[key] = device.reported[key];
+        revertDesired(device, key);
       }
       this.#publishView(device);
       this.#log.warn(
@@ -548,11 +548,7 @@ export class DeviceRegistry {
     if (!available) {
       this.#k.state.delete(aliveKey(device.record.id));
       // A device that is not answering confirms nothing.
-      for (const key of device.pending.keys()) {
-        const reported = device.reported[key];
-        if (reported === undefined) delete device.desired[key];
-        else device.desired[key] = reported;
-      }
+      for (const key of device.pending.keys()) revertDesired(device, key);
       device.pending.clear();
     }
     this.#publishView(device);
@@ -651,32 +647,4 @@ export class DeviceRegistry {
       );
     }
   }
-}
-
-function extKey(owner: string, externalId: string): string {
-  return `${owner}\u0000${externalId}`;
-}
-
-function capOf(record: DeviceRecord, key: string): Capability | undefined {
-  return record.capabilities.find((c) => c.name === key);
-}
-
-function stripTimes(r: DeviceRecord): Omit<DeviceRecord, "createdAt" | "updatedAt"> {
-  const { createdAt: _c, updatedAt: _u, ...rest } = r;
-  return rest;
-}
-
-function invalid(issues: { path: (string | number)[]; message: string }[]): HearthError {
-  return new HearthError(
-    "VALIDATION_FAILED",
-    `Invalid device input: ${issues.map((i) => i.message).join("; ")}`,
-    {
-      data: { issues },
-    },
-  );
-}
-
-/** Records are plain JSON by construction (validated input, strings, numbers, booleans). */
-function json(value: DeviceRecord | DeviceStateRecord): JsonObject {
-  return value as unknown as JsonObject;
 }

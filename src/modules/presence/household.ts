@@ -12,6 +12,7 @@ import type { JsonObject } from "../../kernel/storage/types.ts";
 import type { Kernel } from "../../kernel/types.ts";
 import { type Clock, MAX_TIMER_MS } from "../../kernel/util/index.ts";
 import type { DeviceView } from "../devices/index.ts";
+import { SkippedRecords } from "../stored-records.ts";
 import {
   type CreatePersonParams,
   type Override,
@@ -24,6 +25,9 @@ import {
   type SourceRecord,
   STATUS_NAMESPACE,
   type StatusRecord,
+  StoredPerson,
+  StoredSource,
+  StoredStatus,
   slugPerson,
   type Tracker,
   type TrackerView,
@@ -67,15 +71,21 @@ export class Household {
   readonly #sources = new Map<string, SourceRecord>();
   #anyoneHome = false;
   #stopped = false;
+  readonly #skipped: SkippedRecords;
 
   constructor(options: HouseholdOptions) {
     this.#k = options.kernel;
     this.#log = options.log;
     this.#clock = options.clock;
     this.#o = options;
+    this.#skipped = new SkippedRecords(options.log);
   }
 
-  /** Restores people, their status and the sources' last reports still within their TTL. */
+  /**
+   * Restores people, their status and the sources' last reports still within their TTL. A person
+   * that does not fit is skipped (kept in storage for repair, counted); a status or source report
+   * that does not fit is dropped from memory (the person starts away, the source silent).
+   */
   async load(): Promise<void> {
     const storage = this.#k.storage;
     const [people, statuses, sources] = await Promise.all([
@@ -83,11 +93,17 @@ export class Household {
       storage.query(STATUS_NAMESPACE, {}),
       storage.query(SOURCES_NAMESPACE, {}),
     ]);
-    const statusOf = new Map(statuses.map((s) => [s.key, s.value as unknown as StatusRecord]));
+    const statusOf = new Map(statuses.map((s) => [s.key, s.value]));
     const now = this.#clock.now();
-    for (const { value } of people) {
-      const record = value as unknown as PersonRecord;
-      const status = statusOf.get(record.id) ?? { home: false, since: now, override: null };
+    for (const { key, value } of people) {
+      const record = this.#skipped.parse(StoredPerson, PEOPLE_NAMESPACE, key, value, (r) =>
+        r.id === key ? undefined : ["id"],
+      );
+      if (record === undefined) continue;
+      const row = statusOf.get(record.id);
+      const stored =
+        row === undefined ? undefined : this.#skipped.parse(StoredStatus, STATUS_NAMESPACE, key, row);
+      const status = stored ?? { home: false, since: now, override: null };
       this.#people.set(record.id, {
         record,
         status,
@@ -98,7 +114,8 @@ export class Household {
     }
     const stale: string[] = [];
     for (const { key, value } of sources) {
-      const s = value as unknown as SourceRecord;
+      const s = this.#skipped.parse(StoredSource, SOURCES_NAMESPACE, key, value);
+      if (s === undefined) continue;
       const left = s.expiresAt - now;
       if (left <= 0) stale.push(key);
       else {
@@ -166,10 +183,15 @@ export class Household {
     for (const p of this.#people.values()) this.#disarm(p);
   }
 
-  stats(): { people: number; home: number; sources: number } {
+  stats(): { people: number; home: number; sources: number; skipped: string | undefined } {
     let home = 0;
     for (const p of this.#people.values()) if (p.status.home) home++;
-    return { people: this.#people.size, home, sources: this.#sources.size };
+    return {
+      people: this.#people.size,
+      home,
+      sources: this.#sources.size,
+      skipped: this.#skipped.describe(),
+    };
   }
 
   // ---- people ----
@@ -216,6 +238,8 @@ export class Household {
       await tx.set(PEOPLE_NAMESPACE, id, json(record));
       await tx.set(STATUS_NAMESPACE, id, json(status));
     });
+    // An id given explicitly replaces a record skipped at start: the user chose it.
+    this.#skipped.replaced(PEOPLE_NAMESPACE, id);
     const person: Person = { record, status, awayAt: null, awayTimer: undefined, overrideTimer: undefined };
     this.#people.set(id, person);
     this.#log.info({ person: id, trackers: record.trackers.length }, "person added");
@@ -533,10 +557,12 @@ export class Household {
   }
 
   #freeId(base: string): string {
-    if (!this.#people.has(base)) return base;
+    // An id made from a name never lands on a record skipped at start (it would overwrite it).
+    const taken = (id: string) => this.#people.has(id) || this.#skipped.has(PEOPLE_NAMESPACE, id);
+    if (!taken(base)) return base;
     for (let n = 2; ; n++) {
       const id = `${base.slice(0, 58)}-${n}`;
-      if (!this.#people.has(id)) return id;
+      if (!taken(id)) return id;
     }
   }
 

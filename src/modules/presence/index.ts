@@ -227,10 +227,9 @@ export function createPresenceModule(options: PresenceModuleOptions = {}): Defin
     health() {
       if (household === undefined) return { status: "healthy" };
       const s = household.stats();
-      return {
-        status: "healthy",
-        detail: `${s.people} people, ${s.home} home, ${s.sources} source reports live`,
-      };
+      const detail = `${s.people} people, ${s.home} home, ${s.sources} source reports live`;
+      if (s.skipped !== undefined) return { status: "degraded", detail: `${detail}; ${s.skipped}` };
+      return { status: "healthy", detail };
     },
   });
 }

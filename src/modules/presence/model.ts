@@ -71,6 +71,29 @@ export interface SourceRecord {
   expiresAt: number;
 }
 
+// What is restored from storage at start; a document that does not fit is skipped (see
+// `SkippedRecords`). Unknown fields are dropped.
+export const StoredPerson = z.object({
+  id: PersonId,
+  name: DisplayName,
+  trackers: Trackers,
+  awayDelayMs: AwayDelayMs.nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+}) satisfies z.ZodType<PersonRecord>;
+export const StoredStatus = z.object({
+  home: z.boolean(),
+  since: z.int().min(0),
+  override: z
+    .object({ home: z.boolean(), untilMs: z.int().min(0).nullable(), setAt: z.int().min(0) })
+    .nullable(),
+}) satisfies z.ZodType<StatusRecord>;
+export const StoredSource = z.object({
+  home: z.boolean(),
+  at: z.int().min(0),
+  expiresAt: z.int().min(0),
+}) satisfies z.ZodType<SourceRecord>;
+
 /** A tracker as configured, with what it says now. */
 export interface TrackerView {
   type: "device" | "source";
