@@ -89,7 +89,8 @@ async function subscriptions(): Promise<number> {
 }
 
 beforeAll(async () => {
-  main = await startInstance({ http: { authMaxFailures: 10_000, authWindowMs: 1000 } });
+  // metricsCacheMs 0: the bounds below poll /metrics for fresh counts (bus subscriptions, series).
+  main = await startInstance({ http: { authMaxFailures: 10_000, authWindowMs: 1000, metricsCacheMs: 0 } });
   stalledBody = rawRequest(
     main.h.port,
     `POST /api/v1/probe/items/stalled HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${main.token}\r\n` +

@@ -63,6 +63,11 @@ export const configSchema = z.strictObject({
      * logged at `debug`; a 5xx is always `warn` unless `off`.
      */
     accessLog: z.enum(["all", "changes", "off"]),
+    /**
+     * How long a rendered `/metrics` text is served again before it is rendered anew: scrapes
+     * within the window get the same text (bounded memory under a scrape storm). 0 renders every time.
+     */
+    metricsCacheMs: z.int().min(0).max(60_000),
     /** How long a web-page session (cookie) lasts after sign-in. */
     sessionTtlMs: z
       .int()
@@ -135,6 +140,7 @@ export const DEFAULTS = {
     maxTokens: 1000,
     sessionTtlMs: 7 * 86_400_000,
     accessLog: "changes",
+    metricsCacheMs: 1000,
   },
   shutdownTimeoutMs: 10_000,
   eventHandlerTimeoutMs: 30_000,
@@ -160,6 +166,7 @@ export const ENV_VARS: readonly { name: string; path: string; kind: EnvKind }[] 
   { name: "HEARTH_HTTP_PORT", path: "http.port", kind: "int" },
   { name: "HEARTH_HTTP_TRUST_PROXY", path: "http.trustProxy", kind: "bool" },
   { name: "HEARTH_HTTP_ACCESS_LOG", path: "http.accessLog", kind: "string" },
+  { name: "HEARTH_HTTP_METRICS_CACHE_MS", path: "http.metricsCacheMs", kind: "int" },
   { name: "HEARTH_SHUTDOWN_TIMEOUT_MS", path: "shutdownTimeoutMs", kind: "int" },
   { name: "HEARTH_EVENT_HANDLER_TIMEOUT_MS", path: "eventHandlerTimeoutMs", kind: "int" },
   { name: "HEARTH_LOG_LEVEL", path: "logLevel", kind: "string" },

@@ -32,6 +32,8 @@ export interface HearthConfig {
     sessionTtlMs: number;
     /** Which requests get an `info` access-log line (the rest are `debug`). */
     accessLog: AccessLogMode;
+    /** How long one rendered `/metrics` text is served again (0: rendered on every scrape). */
+    metricsCacheMs: number;
   };
   shutdownTimeoutMs: number;
   /** How long the bus waits for one event handler run before reporting it failed and moving on. */

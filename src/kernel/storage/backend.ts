@@ -34,4 +34,9 @@ export interface Backend {
   /** Refuses an existing target with STORAGE_BACKUP_FAILED. */
   backup(path: string): void;
   close(): void;
+  /**
+   * Changes whenever another connection (another process) committed to the store since this one
+   * last looked (SQLite's `PRAGMA data_version`); never changes for a store no one else can open.
+   */
+  dataVersion(): number;
 }

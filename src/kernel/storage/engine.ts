@@ -141,6 +141,11 @@ export class StorageEngine implements Storage {
     });
   }
 
+  dataVersion(): number {
+    if (this.#closed !== undefined) throw new HearthError("STORAGE_CLOSED", "The storage is closed");
+    return this.#backend.dataVersion();
+  }
+
   stats(): StorageStats {
     return {
       ...this.#counters,

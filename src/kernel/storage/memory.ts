@@ -50,6 +50,10 @@ class MemoryBackend implements Backend {
     return this.#undo !== undefined;
   }
 
+  dataVersion(): number {
+    return 0;
+  }
+
   get(namespace: string, key: string): string | undefined {
     return this.#data.get(namespace)?.get(key)?.json;
   }

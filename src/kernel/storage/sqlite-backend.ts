@@ -23,6 +23,7 @@ export class SqliteBackend implements Backend {
   readonly #begin: Statement;
   readonly #commit: Statement;
   readonly #rollback: Statement;
+  readonly #dataVersion: Statement<{ data_version: number }, []>;
   readonly #queries = new Map<string, Statement<{ key: string; value: string }, Param[]>>();
 
   constructor(db: Database, schemaVersion: number) {
@@ -46,6 +47,11 @@ export class SqliteBackend implements Backend {
     this.#begin = db.prepare("BEGIN IMMEDIATE");
     this.#commit = db.prepare("COMMIT");
     this.#rollback = db.prepare("ROLLBACK");
+    this.#dataVersion = db.prepare("PRAGMA data_version");
+  }
+
+  dataVersion(): number {
+    return this.#dataVersion.get()?.data_version ?? 0;
   }
 
   get inTransaction(): boolean {
@@ -147,6 +153,7 @@ export class SqliteBackend implements Backend {
       this.#begin,
       this.#commit,
       this.#rollback,
+      this.#dataVersion,
       ...this.#queries.values(),
     ]) {
       stmt.finalize();

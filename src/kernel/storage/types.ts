@@ -85,6 +85,12 @@ export interface Storage extends StorageOps {
   /** A consistent copy of the whole database, taken online (`VACUUM INTO`). Refuses to overwrite. */
   backup(path: string): Promise<void>;
   stats(): StorageStats;
+  /**
+   * A number that changes whenever another process (the `hearth token` CLI, say) committed to the
+   * database since the last call; it never changes for in-memory storage. Lets a cache of stored
+   * data notice writes it did not make. Optional: a storage without it cannot be cached over.
+   */
+  dataVersion?(): number;
   /** Flushes deferred data, then closes. Idempotent. */
   close(): Promise<void>;
 }

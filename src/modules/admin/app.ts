@@ -83,6 +83,7 @@ export function createAdminApp(options: AdminAppOptions): AdminApp {
       version,
       dataDir: config.dataDir,
       streams: () => streams.figures(),
+      cacheMs: config.http.metricsCacheMs,
     });
   const deps: RouteDeps = {
     kernel,

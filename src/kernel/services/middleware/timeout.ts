@@ -1,28 +1,30 @@
 import { HearthError } from "../../../errors.ts";
 import type { Step } from "../compose.ts";
 import type { CallState } from "../context.ts";
+import { deadlines, Pending } from "./deadlines.ts";
 
 /**
  * Bounds every call. The budget is the caller's whole call, not one attempt: `ctx.deadline` is fixed when
- * the call starts, and this step (which sits inside retry) arms a timer for whatever remains of it. A
- * caller who asks for 1000 ms therefore never waits much longer than that, however many retries the
+ * the call starts, and this step (which sits inside retry) bounds each attempt by whatever remains of it.
+ * A caller who asks for 1000 ms therefore never waits much longer than that, however many retries the
  * service allows; the price is that a timed-out attempt is not retried (no budget is left for it).
  *
- * One setTimeout and one clearTimeout per attempt; the timer is cleared as soon as the attempt settles.
+ * No timer per attempt: the attempt joins the shared deadline heap (`deadlines.ts`, one timer for every
+ * call in flight) and leaves it as soon as it settles.
  */
 export const timeout: Step<CallState> = (ctx, next) => {
-  const remaining = ctx.deadline - performance.now();
-  if (remaining <= 0) return Promise.reject(expire(ctx));
+  if (ctx.deadline - performance.now() <= 0) return Promise.reject(expire(ctx));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(expire(ctx)), remaining);
-    // After the timer fired, resolve/reject are no-ops: a late result or error is dropped.
+    // After the deadline passed, resolve/reject are no-ops: a late result or error is dropped.
+    const pending = new Pending(ctx.deadline, () => reject(expire(ctx)));
+    deadlines.add(pending);
     next().then(
       (value) => {
-        clearTimeout(timer);
+        deadlines.remove(pending);
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        deadlines.remove(pending);
         reject(err);
       },
     );

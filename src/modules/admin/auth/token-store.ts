@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { HearthError } from "../../../errors.ts";
 import { silentLogger } from "../../../kernel/log/index.ts";
-import type { JsonObject, StorageOps } from "../../../kernel/storage/index.ts";
+import type { JsonObject, Storage, StorageOps } from "../../../kernel/storage/index.ts";
 import { normalizeScopes, SCOPES } from "./scopes.ts";
 import type {
   CreateTokenInput,
@@ -39,6 +39,20 @@ const TOKEN_FORMAT = /^hth_[A-Za-z0-9_-]{43}$/;
 const KEY_HEX_CHARS = 32;
 const DEFAULT_LAST_USED_INTERVAL_MS = 60_000;
 const DEFAULT_LAST_USED_FLUSH_MS = 3_600_000;
+/** Verified tokens remembered by hash (least recently used dropped first). */
+export const VERIFY_CACHE_SIZE = 256;
+
+/**
+ * Revocations per storage, shared by every token store in the process on that storage: a revoke
+ * through one store empties the verify cache of all of them before their next verify.
+ */
+const revocations = new WeakMap<object, { count: number }>();
+
+interface Cached {
+  record: TokenRecord;
+  /** The stored hash as bytes, for the constant-time compare. */
+  hash: Buffer;
+}
 
 const createSchema = z.strictObject({
   name: z
@@ -126,8 +140,11 @@ function isIdEntry(v: JsonObject | undefined): v is JsonObject & IdEntry {
 export const CURSOR = /^\d{12}$/;
 
 /**
- * Creates the token store. Only the SHA-256 of a token is kept; `verify` reads storage on every call
- * (no cache), so a revoked token fails on its very next use.
+ * Creates the token store. Only the SHA-256 of a token is kept. `verify` remembers the last
+ * `VERIFY_CACHE_SIZE` tokens it found (by hash, never the token) and still refuses a revoked token on
+ * its very next use: a revoke through any store on the same storage empties the cache, and so does a
+ * commit by another process (the `hearth token` CLI), seen through `storage.dataVersion()` on every
+ * verify. Without `dataVersion` nothing is cached.
  *
  * Every operation costs the same however many tokens exist: `verify` reads one document by hash,
  * `create` checks the count and the id through two small index documents, `revoke` finds the token
@@ -146,6 +163,27 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   const lastUsedFlush = options.lastUsedFlushMs ?? DEFAULT_LAST_USED_FLUSH_MS;
   const maxTokens = options.maxTokens;
   let indexed: Promise<void> | undefined;
+  const versioned = storage as StorageOps & Partial<Pick<Storage, "dataVersion">>;
+  const dataVersion =
+    typeof versioned.dataVersion === "function" ? () => (versioned.dataVersion as () => number)() : undefined;
+  const cache = new Map<string, Cached>(); // by storage key; insertion order is recency
+  const revoked = revocations.get(storage) ?? { count: 0 };
+  revocations.set(storage, revoked);
+  /** `revoked.count` and `storage.dataVersion()` when the cache was last known good. */
+  let cacheRevocations = revoked.count;
+  let cacheVersion: number | undefined;
+
+  /** The cache, emptied first if a token may have been revoked since it was filled. */
+  function checkedCache(): { version: number; generation: number } | undefined {
+    const version = dataVersion?.();
+    if (version === undefined) return undefined;
+    if (version !== cacheVersion || revoked.count !== cacheRevocations) {
+      cache.clear();
+      cacheVersion = version;
+      cacheRevocations = revoked.count;
+    }
+    return { version, generation: revoked.count };
+  }
 
   // "Last used" is bookkeeping, kept in memory and written for all tokens in one transaction per
   // `lastUsedFlushMs` (and by `flushUsage()` when the admin module stops): a scraper's token used
@@ -366,6 +404,9 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         }
         return existed;
       });
+      // Even when nothing was removed here: a concurrent verify may have read the token before.
+      revoked.count++;
+      cache.clear();
       if (removed) {
         usage.delete(id);
         log.info({ id }, "token revoked");
@@ -385,16 +426,38 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       if (typeof token !== "string" || !TOKEN_FORMAT.test(token)) return undefined;
       const digest = sha256(token);
       const key = keyOf(digest);
-      const record = await storage.get(AUTH_NAMESPACE, key);
-      if (!isRecord(record)) return undefined;
+      const seenAt = checkedCache();
+      let entry = seenAt === undefined ? undefined : cache.get(key);
+      if (entry !== undefined) {
+        cache.delete(key);
+        cache.set(key, entry);
+      } else {
+        const record = await storage.get(AUTH_NAMESPACE, key);
+        if (!isRecord(record)) return undefined;
+        entry = { record, hash: Buffer.from(record.hash, "hex") };
+        // Only if nothing was revoked meanwhile (here or by another process): else the record read
+        // may be one a revoke has deleted since.
+        if (seenAt !== undefined && seenAt.generation === revoked.count) {
+          const after = dataVersion?.();
+          if (after === seenAt.version && after === cacheVersion && cacheRevocations === revoked.count) {
+            cache.set(key, entry);
+            if (cache.size > VERIFY_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+          }
+        }
+      }
+      const { record } = entry;
       // The key only shares a prefix with the hash; compare the whole hash in constant time.
-      const stored = Buffer.from(record.hash, "hex");
-      if (stored.length !== digest.length || !timingSafeEqual(stored, digest)) return undefined;
+      if (entry.hash.length !== digest.length || !timingSafeEqual(entry.hash, digest)) return undefined;
       const now = Date.now();
       const seen = lastUsedOf(record);
       const last = seen === undefined ? Number.NaN : Date.parse(seen);
-      if (!(now - last < lastUsedInterval)) noteUse(key, record.id, new Date(now).toISOString());
-      return withUsage(record);
+      if (!(now - last < lastUsedInterval)) {
+        const at = new Date(now).toISOString();
+        noteUse(key, record.id, at);
+        // The cached record keeps the newest time once `usage` is flushed and emptied.
+        entry.record = { ...record, lastUsedAt: at };
+      }
+      return withUsage(entry.record);
     },
 
     flushUsage,

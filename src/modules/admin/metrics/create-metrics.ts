@@ -40,21 +40,29 @@ export function createMetrics(options: MetricsOptions): Metrics {
     stateFamilies(),
   ];
   if (options.streams !== undefined) families.push(streamFamilies(options.streams));
+  const cacheMs = options.cacheMs ?? 0;
+  let cached: { at: number; body: string } | undefined;
+  function renderNow(): string {
+    let snapshot: RuntimeMetrics | undefined;
+    try {
+      snapshot = options.getMetrics();
+    } catch (err) {
+      // Before init (or after a failed one) the process and build families still answer.
+      log.debug({ err: errorMessage(err) }, "runtime figures unavailable for this scrape");
+    }
+    const out = new Exposition();
+    renderProcessFamilies(out);
+    for (const family of families) family(out, snapshot);
+    http.render(out);
+    return out.text();
+  }
   return {
     httpMiddleware: () => http.middleware(),
     async render() {
-      let snapshot: RuntimeMetrics | undefined;
-      try {
-        snapshot = options.getMetrics();
-      } catch (err) {
-        // Before init (or after a failed one) the process and build families still answer.
-        log.debug({ err: errorMessage(err) }, "runtime figures unavailable for this scrape");
-      }
-      const out = new Exposition();
-      renderProcessFamilies(out);
-      for (const family of families) family(out, snapshot);
-      http.render(out);
-      return { contentType: CONTENT_TYPE, body: out.text() };
+      if (cacheMs <= 0) return { contentType: CONTENT_TYPE, body: renderNow() };
+      const now = performance.now();
+      if (cached === undefined || now - cached.at >= cacheMs) cached = { at: now, body: renderNow() };
+      return { contentType: CONTENT_TYPE, body: cached.body };
     },
   };
 }

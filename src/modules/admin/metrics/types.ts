@@ -15,6 +15,12 @@ export interface MetricsOptions {
   /** Where `/proc/self/io` is read from (tests point it elsewhere). Default `/proc/self/io`. */
   procIoPath?: string;
   logger?: Logger;
+  /**
+   * A rendered text is served again to scrapes within this many ms of its rendering, so a storm of
+   * scrapes renders once per window (the peak memory of rendering is what it bounds). Default 0:
+   * every scrape renders.
+   */
+  cacheMs?: number;
 }
 
 export interface Metrics {

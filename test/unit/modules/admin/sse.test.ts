@@ -158,7 +158,8 @@ describe("event stream bounds", () => {
   });
 
   it("counts open streams and refusals in /metrics", async () => {
-    h = await startHarness({ overrides: { "http.maxEventStreamsPerToken": 1 } });
+    // Fresh counters on every scrape: no /metrics cache window.
+    h = await startHarness({ overrides: { "http.maxEventStreamsPerToken": 1, "http.metricsCacheMs": 0 } });
     expect(await metric(h, "hearth_http_event_streams")).toBe("hearth_http_event_streams 0");
     const reader = await open(h);
     expect(await metric(h, "hearth_http_event_streams")).toBe("hearth_http_event_streams 1");

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStorage, type Storage, type StorageOps } from "../../../../../src/kernel/storage/index.ts";
 import { createTokenStore, hasScope, type TokenStore } from "../../../../../src/modules/admin/auth/index.ts";
+import { VERIFY_CACHE_SIZE } from "../../../../../src/modules/admin/auth/token-store.ts";
 import { hearthRejection } from "../../../../helpers/errors.ts";
 
 let dir: string;
@@ -164,6 +165,54 @@ describe("token store", () => {
     await flushing;
     expect(await store.count()).toBe(0);
     expect(await storage.listKeys("auth", "token:")).toEqual([]);
+  });
+});
+
+describe("token store: verify cache", () => {
+  it("verifies a known token again without reading storage", async () => {
+    const { token, info } = await store.create({ name: "scraper", scopes: ["read"] });
+    expect((await store.verify(token))?.id).toBe(info.id);
+    const reads = storage.stats().reads;
+    for (let i = 0; i < 5; i++) expect((await store.verify(token))?.id).toBe(info.id);
+    expect(storage.stats().reads).toBe(reads);
+  });
+
+  it("refuses a cached token right after it is revoked through another store on the same storage", async () => {
+    const other = createTokenStore({ storage });
+    const { token, info } = await store.create({ name: "a", scopes: ["read"] });
+    expect((await store.verify(token))?.id).toBe(info.id);
+    expect(await other.revoke(info.id)).toBe(true);
+    expect(await store.verify(token)).toBeUndefined();
+  });
+
+  it("refuses a cached token right after another process (a second connection) revoked it", async () => {
+    const { token, info } = await store.create({ name: "a", scopes: ["read"] });
+    expect((await store.verify(token))?.id).toBe(info.id);
+    const cli = await openStorage({ path: join(dir, "hearth.db") });
+    try {
+      expect(await createTokenStore({ storage: cli }).revoke(info.id)).toBe(true);
+    } finally {
+      await cli.close();
+    }
+    expect(await store.verify(token)).toBeUndefined();
+  });
+
+  it("does not cache a record read while a revoke was committing", async () => {
+    const { token, info } = await store.create({ name: "a", scopes: ["read"] });
+    const [verified] = await Promise.all([store.verify(token), store.revoke(info.id)]);
+    expect(verified === undefined || verified.id === info.id).toBe(true);
+    expect(await store.verify(token)).toBeUndefined();
+  });
+
+  it("keeps at most VERIFY_CACHE_SIZE tokens and still verifies the ones dropped", async () => {
+    const made = [];
+    for (let i = 0; i < VERIFY_CACHE_SIZE + 4; i++)
+      made.push(await store.create({ name: `t${i}`, scopes: ["read"] }));
+    for (const { token, info } of made) expect((await store.verify(token))?.id).toBe(info.id);
+    const reads = storage.stats().reads;
+    // The first four were dropped (least recently used): verifying them reads storage again.
+    for (const { token, info } of made.slice(0, 4)) expect((await store.verify(token))?.id).toBe(info.id);
+    expect(storage.stats().reads).toBe(reads + 4);
   });
 });
 

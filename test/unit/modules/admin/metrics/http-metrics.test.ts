@@ -116,3 +116,29 @@ describe("HTTP metrics", () => {
     expect(value(samples, "hearth_http_requests_total", { route: "/health", status: "200" })).toBe(1);
   });
 });
+
+describe("the /metrics cache window (cacheMs)", () => {
+  it("serves the same text to scrapes within the window and renders anew after it", async () => {
+    const metrics = createMetrics({ getMetrics: () => fakeMetrics(), version: VERSION, cacheMs: 80 });
+    const a = new Hono();
+    a.use("*", metrics.httpMiddleware());
+    a.get("/health", (c) => c.json({ status: "healthy" }));
+    const first = (await metrics.render()).body;
+    await a.request("/health");
+    expect((await metrics.render()).body).toBe(first);
+    await Bun.sleep(100);
+    const later = (await metrics.render()).body;
+    expect(later).not.toBe(first);
+    expect(value(parseExposition(later), "hearth_http_requests_total", { route: "/health" })).toBe(1);
+  });
+
+  it("renders on every scrape with no window (the default of createMetrics)", async () => {
+    const metrics = createMetrics({ getMetrics: () => fakeMetrics(), version: VERSION });
+    const a = new Hono();
+    a.use("*", metrics.httpMiddleware());
+    a.get("/health", (c) => c.json({ status: "healthy" }));
+    const first = (await metrics.render()).body;
+    await a.request("/health");
+    expect((await metrics.render()).body).not.toBe(first);
+  });
+});
