@@ -69,6 +69,10 @@ class Mirror {
         return inner.kind;
       },
       flush: () => inner.flush(),
+      // Forwarded so caches over storage (the token store's) can see commits by other processes.
+      ...(inner.dataVersion === undefined
+        ? {}
+        : { dataVersion: () => (inner.dataVersion as () => number)() }),
       backup: (path: string) => inner.backup(path),
       stats: () => inner.stats(),
       close: () => inner.close(),

@@ -249,3 +249,18 @@ describe("the state mirror", () => {
     });
   });
 });
+
+describe("the wrapper's other members", () => {
+  it("forwards dataVersion, so a cache over the mirrored storage sees commits by another process", async () => {
+    expect(typeof mirrored.dataVersion).toBe("function");
+    const before = mirrored.dataVersion?.();
+    const other = await openStorage({ path: join(dir, "hearth.db") });
+    try {
+      await other.set("elsewhere", "k", { v: 1 });
+      await other.flush();
+    } finally {
+      await other.close();
+    }
+    expect(mirrored.dataVersion?.()).not.toBe(before);
+  });
+});
