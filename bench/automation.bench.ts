@@ -10,19 +10,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createEventBus } from "../src/kernel/bus/index.ts";
-import { loadConfig } from "../src/kernel/config/index.ts";
-import { silentLogger } from "../src/kernel/log/index.ts";
-import { builtinSource } from "../src/kernel/plugins/index.ts";
-import { CoreRuntime } from "../src/runtime.ts";
+import type { CoreRuntime } from "../src/runtime.ts";
 import type { PluginContext } from "../src/sdk/index.ts";
-import { compare, figure, save } from "./lib.ts";
+import { compare, figure, latencies, percentile, save } from "./lib.ts";
+import { runtimeWith } from "./runtime.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const scratch = () => mkdtempSync(join(ROOT, "bench", ".scratch-"));
 
 /** A plugin that hands its context out and drives ten lights. */
 function driver(holder: { ctx?: PluginContext<unknown> }) {
-  return builtinSource({
+  return {
     manifest: { name: "bench", version: "1.0.0" },
     load: async () => ({
       default: {
@@ -45,19 +43,7 @@ function driver(holder: { ctx?: PluginContext<unknown> }) {
         },
       },
     }),
-  });
-}
-
-async function runtimeWith(dir: string, holder: { ctx?: PluginContext<unknown> }) {
-  const { config } = loadConfig({ env: { HEARTH_DATA_DIR: dir }, cwd: dir, overrides: {} });
-  const runtime = new CoreRuntime({
-    config,
-    logger: silentLogger(),
-    http: false,
-    builtinPlugins: [driver(holder)],
-  });
-  await runtime.start();
-  return runtime;
+  };
 }
 
 /** 1,000 rules like a real house's: a device trigger, a condition, a command. */
@@ -77,25 +63,11 @@ async function loadRules(runtime: CoreRuntime, n: number) {
   }
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-async function latencies(samples: number, one: () => Promise<void>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await one();
-    out.push((performance.now() - t0) * 1000);
-  }
-  return out.sort((a, b) => a - b);
-}
-
 const mode = Bun.argv[2];
 if (mode === "memory-0" || mode === "memory") {
   const dir = scratch();
   try {
-    const runtime = await runtimeWith(dir, {});
+    const runtime = await runtimeWith(dir, [driver({})]);
     if (mode === "memory") await loadRules(runtime, 1000);
     await runtime.kernel.storage.flush();
     Bun.gc(true);
@@ -116,7 +88,7 @@ function child(m: string): { bytes: number } {
 const dir = scratch();
 try {
   const holder: { ctx?: PluginContext<unknown> } = {};
-  const runtime = await runtimeWith(dir, holder);
+  const runtime = await runtimeWith(dir, [driver(holder)]);
   const { bus, services } = runtime.kernel;
 
   // Trigger → first action.

@@ -15,28 +15,14 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createEventBus } from "../src/kernel/bus/index.ts";
-import { loadConfig } from "../src/kernel/config/index.ts";
-import { silentLogger } from "../src/kernel/log/index.ts";
-import { builtinSource } from "../src/kernel/plugins/index.ts";
 import { CoreRuntime } from "../src/runtime.ts";
 import type { PluginContext } from "../src/sdk/index.ts";
-import { compare, figure, save } from "./lib.ts";
+import { compare, figure, latencies, percentile, save } from "./lib.ts";
+import { runtimeWith } from "./runtime.ts";
 
 const ROOT = join(import.meta.dir, "..");
 /** On the real disk (not a tmpfs), so write_bytes means something. */
 const scratch = () => mkdtempSync(join(ROOT, "bench", ".scratch-"));
-
-async function runtimeWith(dir: string, plugins: Parameters<typeof builtinSource>[0][], overrides = {}) {
-  const { config } = loadConfig({ env: { HEARTH_DATA_DIR: dir }, cwd: dir, overrides });
-  const runtime = new CoreRuntime({
-    config,
-    logger: silentLogger(),
-    http: false,
-    builtinPlugins: plugins.map(builtinSource),
-  });
-  await runtime.start();
-  return runtime;
-}
 
 /** A plugin that hands its context out and announces `n` lights. */
 function driver(n: number, holder: { ctx?: PluginContext<unknown> }) {
@@ -65,20 +51,6 @@ function driver(n: number, holder: { ctx?: PluginContext<unknown> }) {
       },
     }),
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-async function latencies(samples: number, one: () => Promise<void>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await one();
-    out.push((performance.now() - t0) * 1000);
-  }
-  return out.sort((a, b) => a - b);
 }
 
 // ---- child modes: memory and disk, one fresh process each ----

@@ -16,27 +16,14 @@ import { loadConfig } from "../src/kernel/config/index.ts";
 import { silentLogger } from "../src/kernel/log/index.ts";
 import { builtinSource } from "../src/kernel/plugins/index.ts";
 import { CoreRuntime } from "../src/runtime.ts";
-import { compare, figure, save } from "./lib.ts";
+import { compare, figure, latencies, percentile, save } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SAMPLES = 5000;
 const PIR_LINE = 4;
 const RAW_LINE = 5;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
 /** `samples` timings of `one`, in µs, sorted. */
-async function latencies(samples: number, one: () => Promise<void>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await one();
-    out.push((performance.now() - t0) * 1000);
-  }
-  return out.sort((a, b) => a - b);
-}
 
 const dir = mkdtempSync(join(ROOT, "bench", ".scratch-"));
 try {

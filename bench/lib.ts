@@ -94,3 +94,19 @@ export function save(suite: string): void {
   const out = { suite, bun: Bun.version, date: new Date().toISOString(), tables, figures };
   writeFileSync(join(dir, `${suite}.json`), `${JSON.stringify(out, null, 2)}\n`);
 }
+
+/** The `p`th percentile of an ascending list of samples. */
+export function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+/** Times `one()` `samples` times, one after the other; microseconds, ascending. */
+export async function latencies(samples: number, one: () => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t0 = performance.now();
+    await one();
+    out.push((performance.now() - t0) * 1000);
+  }
+  return out.sort((a, b) => a - b);
+}

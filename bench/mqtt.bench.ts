@@ -14,13 +14,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync } from "mqtt";
-import { loadConfig } from "../src/kernel/config/index.ts";
-import { silentLogger } from "../src/kernel/log/index.ts";
-import { builtinSource } from "../src/kernel/plugins/index.ts";
-import { CoreRuntime } from "../src/runtime.ts";
+import type { CoreRuntime } from "../src/runtime.ts";
 import type { PluginContext } from "../src/sdk/index.ts";
 import { startBroker } from "../test/helpers/mqtt.ts";
-import { figure, save } from "./lib.ts";
+import { figure, latencies, save } from "./lib.ts";
+import { runtimeWith } from "./runtime.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 2000);
@@ -28,18 +26,6 @@ const mqttManifest = JSON.parse(readFileSync(join(ROOT, "plugins/mqtt/plugin.jso
 const demoManifest = JSON.parse(readFileSync(join(ROOT, "plugins/demo/plugin.json"), "utf8"));
 const mqttSource = { manifest: mqttManifest, load: () => import("../plugins/mqtt/index.ts") };
 const demoSource = { manifest: demoManifest, load: () => import("../plugins/demo/index.ts") };
-
-async function runtimeWith(dir: string, plugins: Parameters<typeof builtinSource>[0][], overrides = {}) {
-  const { config } = loadConfig({ env: { HEARTH_DATA_DIR: dir }, cwd: dir, overrides });
-  const runtime = new CoreRuntime({
-    config,
-    logger: silentLogger(),
-    http: false,
-    builtinPlugins: plugins.map(builtinSource),
-  });
-  await runtime.start();
-  return runtime;
-}
 
 /** A plugin that hands its context out and announces `n` lights. */
 function driver(n: number, holder: { ctx?: PluginContext<unknown> }) {
@@ -112,15 +98,6 @@ async function broker(): Promise<{ url: string; kind: string; stop: () => Promis
 
 const pct = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-async function latencies(samples: number, one: () => Promise<void>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const t0 = performance.now();
-    await one();
-    out.push((performance.now() - t0) * 1000);
-  }
-  return out.sort((a, b) => a - b);
-}
 
 // ---- child mode: RSS with 200 devices ----
 const mode = Bun.argv[2];

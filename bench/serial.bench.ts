@@ -25,7 +25,7 @@ import { closeSync, constants, createReadStream, openSync, writeSync } from "nod
 import { SerialPortStream } from "@serialport/stream";
 import { BunSerialBinding, openSerialPort } from "../src/hal/serial/index.ts";
 import { type PtyPair, startPtyPair } from "../test/helpers/socat.ts";
-import { figure, save } from "./lib.ts";
+import { figure, percentile, save } from "./lib.ts";
 
 const BAUD = 460_800;
 const MIB = 1024 * 1024;
@@ -187,10 +187,6 @@ async function transfer(e: Echo, data: Uint8Array): Promise<void> {
     await e.send(data.subarray(off, Math.min(off + CHUNK, data.length)));
   }
   await all;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
