@@ -45,7 +45,8 @@ export interface ResolvedOpenOptions {
 
 /** Parses `input` with `schema` or throws INVALID_ARGUMENT naming each bad path. */
 export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const parsed = schema.safeParse(input);
+  // Once per opened line: not worth building zod's compiled fast path for.
+  const parsed = schema.safeParse(input, { jitless: true });
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
   const detail = issues.map((i) => `${i.path || "input"}: ${i.message}`).join("; ");

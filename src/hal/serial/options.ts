@@ -37,7 +37,8 @@ function invalid(error: z.ZodError, what: string): HearthError {
 
 /** Validates open options and fills the defaults; throws SERIAL_CONFIG_INVALID with `data.issues`. */
 export function resolveSerialOptions(input: SerialOpenOptions): ResolvedSerialOptions {
-  const parsed = schema.safeParse(input);
+  // Once per opened port: not worth building zod's compiled fast path for.
+  const parsed = schema.safeParse(input, { jitless: true });
   if (!parsed.success) throw invalid(parsed.error, "options");
   return parsed.data;
 }

@@ -2,17 +2,9 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { LOG_LEVELS } from "../log/index.ts";
 import { NAME, NAME_RULE, NAMESPACE_SOURCE } from "../names/index.ts";
+import { isTimeZone, processTimeZone } from "../util/time-zone.ts";
 
 const NAMESPACE = new RegExp(NAMESPACE_SOURCE);
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Always secret, whatever the config says. */
 export const BUILTIN_SECRET_NAMESPACES = ["auth", "secrets"] as const;
@@ -152,7 +144,7 @@ export const DEFAULTS = {
   devices: { commandTimeoutMs: 10_000, availableTimeoutMs: { mains: 600_000, battery: 90_000_000 } },
   presence: { awayDelayMs: 180_000, sourceTtlMs: 86_400_000 },
   hardware: { gpio: { driver: "auto", sysfsRoot: "/sys/class/gpio", devDir: "/dev" } },
-  location: { timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC" },
+  location: { timeZone: processTimeZone() },
   plugins: {},
 } as const;
 

@@ -176,7 +176,8 @@ class Registry implements IntegrationRegistry {
   }
 
   #parse(key: string, value: unknown): IntegrationRecord | undefined {
-    const parsed = recordSchema.safeParse(value);
+    // A few records, read at start-up: not worth building zod's compiled fast path for.
+    const parsed = recordSchema.safeParse(value, { jitless: true });
     if (!parsed.success) {
       this.#log.warn({ integration: key }, "skipping an unreadable integration record");
       return undefined;

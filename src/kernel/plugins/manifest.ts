@@ -66,7 +66,8 @@ const manifestSchema = z
  * the message naming the first offending field.
  */
 export function parseManifest(raw: unknown, source: string): PluginManifest {
-  const parsed = manifestSchema.safeParse(raw);
+  // Once per plugin per discovery: not worth building zod's compiled fast path for.
+  const parsed = manifestSchema.safeParse(raw, { jitless: true });
   if (parsed.success) return parsed.data;
   const issues = toIssues(parsed.error);
   throw new HearthError(
