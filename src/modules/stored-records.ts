@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import type { Logger } from "../kernel/log/types.ts";
+import { tieredSafeParse } from "../kernel/util/tiered-parse.ts";
 
 export interface SkippedRecord {
   namespace: string;
@@ -35,7 +36,7 @@ export class SkippedRecords {
     value: unknown,
     check?: (parsed: z.output<S>) => (string | number)[] | undefined,
   ): z.output<S> | undefined {
-    const result = schema.safeParse(value);
+    const result = tieredSafeParse(schema, value);
     let path: (PropertyKey | undefined)[] | undefined;
     if (!result.success) path = result.error.issues[0]?.path ?? [];
     else path = check?.(result.data);

@@ -9,6 +9,7 @@ import { TrieRouter } from "hono/router/trie-router";
 import type { ZodType } from "zod";
 import type { HttpRegistry, RegisteredEndpoint } from "../../kernel/http/types.ts";
 import type { ServiceRegistry } from "../../kernel/services/types.ts";
+import { tieredSafeParse } from "../../kernel/util/tiered-parse.ts";
 import { identityOf } from "./access-log.ts";
 import { invalidRequest, malformedJson, unsupportedMediaType, validationFailed } from "./errors.ts";
 import type { AdminAuth, AdminEnv } from "./types.ts";
@@ -176,7 +177,7 @@ export async function dispatch(
 
 function parse(schema: ZodType | undefined, value: unknown, target: string): unknown {
   if (schema === undefined) return value;
-  const parsed = schema.safeParse(value);
+  const parsed = tieredSafeParse(schema, value);
   if (!parsed.success) throw validationFailed(target, parsed.error);
   return parsed.data;
 }

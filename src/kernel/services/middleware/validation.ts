@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { type ErrorCode, HearthError } from "../../../errors.ts";
+import { tieredSafeParse } from "../../util/tiered-parse.ts";
 import type { Step } from "../compose.ts";
 import type { CallState } from "../context.ts";
 
@@ -39,10 +40,11 @@ export function validation(schema: z.ZodType | undefined, result: z.ZodType | un
 type Parsed = z.ZodSafeParseResult<unknown>;
 
 // The sync parse is the common, cheaper case; a schema with async refinements makes zod throw, and
-// only then do we pay for the async parse.
+// only then do we pay for the async parse. Tiered: a service called a few times never compiles its
+// schema's fast path.
 function safeParse(schema: z.ZodType, value: unknown): Parsed | Promise<Parsed> {
   try {
-    return schema.safeParse(value);
+    return tieredSafeParse(schema, value);
   } catch (err) {
     if (err instanceof z.core.$ZodAsyncError) return schema.safeParseAsync(value);
     throw err;
