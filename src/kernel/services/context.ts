@@ -18,6 +18,8 @@ export class CallContext implements CallState, ServiceCallContext {
   readonly caller: string | undefined;
   readonly identity: CallerIdentity | undefined;
   readonly timeoutMs: number;
+  /** `performance.now()` when the call was made. */
+  readonly startedAt: number;
   readonly deadline: number;
   attempt = 1;
   #controller: AbortController | undefined;
@@ -36,7 +38,8 @@ export class CallContext implements CallState, ServiceCallContext {
     this.caller = caller;
     this.identity = identity;
     this.timeoutMs = timeoutMs;
-    this.deadline = performance.now() + timeoutMs;
+    this.startedAt = performance.now();
+    this.deadline = this.startedAt + timeoutMs;
   }
 
   get name(): string {

@@ -1,9 +1,11 @@
+import type { z } from "zod";
 import { HearthError } from "../../errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { checkTimeout } from "../util/index.ts";
 import { compose, type Run, type Step } from "./compose.ts";
 import { CallContext, type CallState } from "./context.ts";
 import { CircuitBreaker } from "./middleware/circuit-breaker.ts";
+import { direct } from "./middleware/direct.ts";
 import { metrics, newServiceStats } from "./middleware/metrics.ts";
 import { retry } from "./middleware/retry.ts";
 import { timeout } from "./middleware/timeout.ts";
@@ -148,8 +150,31 @@ class Registry implements ServiceRegistry {
       }
     };
     const result = this.#validateResults ? options.result : undefined;
+    const composed = () =>
+      this.#compose(terminal, options.schema, result, stats, breaker, retryOptions, local);
+    // The usual service has only the built-ins: one function instead of the onion (same semantics).
+    if (
+      this.#global.length === 0 &&
+      breaker === undefined &&
+      retryOptions === undefined &&
+      local.length === 0
+    ) {
+      return direct(handler, stats, options.schema, result, composed() as Run<CallContext>);
+    }
+    return composed();
+  }
+
+  #compose(
+    terminal: Run<CallContext>,
+    schema: z.ZodType | undefined,
+    result: z.ZodType | undefined,
+    stats: ServiceStats,
+    breaker: CircuitBreaker | undefined,
+    retryOptions: ReturnType<typeof resolveRetry> | undefined,
+    local: Middleware[],
+  ): Run<CallContext> {
     const inner: Step<CallState>[] = [timeout];
-    if (options.schema !== undefined || result !== undefined) inner.push(validation(options.schema, result));
+    if (schema !== undefined || result !== undefined) inner.push(validation(schema, result));
     inner.push(...local);
     let run: Run<CallState> = compose<CallState>(inner, terminal as Run<CallState>);
     if (retryOptions !== undefined) run = retry(run, retryOptions, this.#log);

@@ -36,6 +36,23 @@ function observe(stats: ServiceStats, ms: number): void {
   (stats.durationBuckets[i] as number)++;
 }
 
+/** One call that answered, after `ms`. */
+export function recordSuccess(stats: ServiceStats, ms: number): void {
+  stats.calls++;
+  observe(stats, ms);
+}
+
+/** One call that failed with `err`, after `ms`. */
+export function recordFailure(stats: ServiceStats, ms: number, err: unknown): void {
+  stats.calls++;
+  observe(stats, ms);
+  stats.failures++;
+  const code = errorCode(err);
+  stats.errors[code] = (stats.errors[code] ?? 0) + 1;
+  if (!isHearthError(err) || err.httpStatus >= 500) stats.faults++;
+  if (code === "SERVICE_TIMEOUT") stats.timeouts++;
+}
+
 /**
  * Counts calls, failures by code, faults and timeouts of one service into `stats`, and its call
  * durations into the histogram. Outermost but for global middleware, so it sees each call once,
@@ -47,18 +64,11 @@ export function metrics(stats: ServiceStats): Step<MiddlewareContext> {
     const start = performance.now();
     return next().then(
       (value) => {
-        stats.calls++;
-        observe(stats, performance.now() - start);
+        recordSuccess(stats, performance.now() - start);
         return value;
       },
       (err: unknown) => {
-        stats.calls++;
-        observe(stats, performance.now() - start);
-        stats.failures++;
-        const code = errorCode(err);
-        stats.errors[code] = (stats.errors[code] ?? 0) + 1;
-        if (!isHearthError(err) || err.httpStatus >= 500) stats.faults++;
-        if (code === "SERVICE_TIMEOUT") stats.timeouts++;
+        recordFailure(stats, performance.now() - start, err);
         throw err;
       },
     );

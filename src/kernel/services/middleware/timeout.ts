@@ -31,7 +31,8 @@ export const timeout: Step<CallState> = (ctx, next) => {
   });
 };
 
-function expire(ctx: CallState): HearthError {
+/** The timeout error of `ctx`'s call; aborts its signal. */
+export function expire(ctx: CallState): HearthError {
   const { name } = ctx.service;
   const err = new HearthError(
     "SERVICE_TIMEOUT",

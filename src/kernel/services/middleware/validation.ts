@@ -37,12 +37,12 @@ export function validation(schema: z.ZodType | undefined, result: z.ZodType | un
   };
 }
 
-type Parsed = z.ZodSafeParseResult<unknown>;
+export type Parsed = z.ZodSafeParseResult<unknown>;
 
 // The sync parse is the common, cheaper case; a schema with async refinements makes zod throw, and
 // only then do we pay for the async parse. Tiered: a service called a few times never compiles its
 // schema's fast path.
-function safeParse(schema: z.ZodType, value: unknown): Parsed | Promise<Parsed> {
+export function safeParse(schema: z.ZodType, value: unknown): Parsed | Promise<Parsed> {
   try {
     return tieredSafeParse(schema, value);
   } catch (err) {
@@ -51,7 +51,7 @@ function safeParse(schema: z.ZodType, value: unknown): Parsed | Promise<Parsed> 
   }
 }
 
-function invalid(code: ErrorCode, what: string, name: string, error: z.ZodError): HearthError {
+export function invalid(code: ErrorCode, what: string, name: string, error: z.ZodError): HearthError {
   const issues: ServiceIssue[] = error.issues.map((i) => ({
     path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
     message: i.message,

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "bun:test";
+import { z } from "zod";
+import { createServiceRegistry } from "../../../../../src/kernel/services/index.ts";
+import type { ServiceRegistry } from "../../../../../src/kernel/services/types.ts";
+
+// A service with only the built-ins runs through one fused function (middleware/direct.ts); any other
+// middleware makes the registry compose the onion. Both must answer, count and time out alike.
+type Make = () => ServiceRegistry;
+const paths: [string, Make][] = [
+  ["direct", () => createServiceRegistry({ defaultTimeoutMs: 40, validateResults: true })],
+  [
+    "composed",
+    () => {
+      const r = createServiceRegistry({ defaultTimeoutMs: 40, validateResults: true });
+      r.use((_ctx, next) => next());
+      return r;
+    },
+  ],
+];
+
+const params = z.object({ n: z.number().int().default(1) });
+const out = z.object({ doubled: z.number() });
+const asyncParams = z.object({ n: z.number() }).refine(async (p) => p.n >= 0, "n must not be negative");
+
+function register(r: ServiceRegistry): void {
+  const o = { owner: "t" };
+  r.register("t.sync", (p: { n: number }) => ({ doubled: p.n * 2 }), { ...o, schema: params, result: out });
+  r.register("t.async", async (p: { n: number }) => ({ doubled: p.n * 2 }), { ...o, schema: params, result: out });
+  r.register("t.bad_sync", () => ({ doubled: "no" }), { ...o, result: out });
+  r.register("t.bad_async", async () => ({ doubled: "no" }), { ...o, result: out });
+  r.register(
+    "t.throws",
+    () => {
+      throw new Error("boom");
+    },
+    o,
+  );
+  r.register("t.rejects", async () => Promise.reject(new Error("boom")), o);
+  r.register("t.refined", async (p: { n: number }) => p.n, { ...o, schema: asyncParams });
+  r.register("t.slow", () => Bun.sleep(200).then(() => "late"), o);
+}
+
+async function outcome(p: Promise<unknown>): Promise<unknown> {
+  try {
+    return { ok: await p };
+  } catch (err) {
+    return { code: (err as { code?: string }).code ?? (err as Error).message };
+  }
+}
+
+async function runAll(make: Make) {
+  const r = make();
+  register(r);
+  const answers = {
+    sync: await outcome(r.call("t.sync", { n: 2 })),
+    syncDefault: await outcome(r.call("t.sync")),
+    async: await outcome(r.call("t.async", { n: 3 })),
+    invalid: await outcome(r.call("t.async", { n: "x" })),
+    badSync: await outcome(r.call("t.bad_sync")),
+    badAsync: await outcome(r.call("t.bad_async")),
+    throws: await outcome(r.call("t.throws")),
+    rejects: await outcome(r.call("t.rejects")),
+    refinedOk: await outcome(r.call("t.refined", { n: 4 })),
+    refinedBad: await outcome(r.call("t.refined", { n: -1 })),
+    slow: await outcome(r.call("t.slow")),
+  };
+  const stats = Object.fromEntries(
+    Object.entries(r.stats()).map(([name, s]) => [
+      name,
+      { calls: s.calls, failures: s.failures, faults: s.faults, timeouts: s.timeouts, errors: s.errors },
+    ]),
+  );
+  return { answers, stats };
+}
+
+describe("the fused built-in chain", () => {
+  it("answers, counts and times out exactly as the composed chain does", async () => {
+    const [direct, composed] = await Promise.all(paths.map(([, make]) => runAll(make)));
+    expect(direct).toEqual(composed as typeof direct);
+    expect(direct?.answers).toEqual({
+      sync: { ok: { doubled: 4 } },
+      syncDefault: { ok: { doubled: 2 } },
+      async: { ok: { doubled: 6 } },
+      invalid: { code: "SERVICE_INVALID_PARAMS" },
+      badSync: { code: "SERVICE_INVALID_RESULT" },
+      badAsync: { code: "SERVICE_INVALID_RESULT" },
+      throws: { code: "boom" },
+      rejects: { code: "boom" },
+      refinedOk: { ok: 4 },
+      refinedBad: { code: "SERVICE_INVALID_PARAMS" },
+      slow: { code: "SERVICE_TIMEOUT" },
+    });
+    expect(direct?.stats["t.slow"]).toMatchObject({ calls: 1, failures: 1, timeouts: 1 });
+    expect(direct?.stats["t.sync"]).toMatchObject({ calls: 2, failures: 0 });
+    expect(direct?.stats["t.async"]).toMatchObject({ calls: 2, failures: 1 });
+  });
+
+  it("drops an answer that comes after the deadline, counting the call once", async () => {
+    for (const [, make] of paths) {
+      const r = make();
+      register(r);
+      expect(await outcome(r.call("t.slow"))).toEqual({ code: "SERVICE_TIMEOUT" });
+      await Bun.sleep(250);
+      expect(r.stats()["t.slow"]).toMatchObject({ calls: 1, failures: 1, timeouts: 1 });
+    }
+  });
+});
