@@ -25,7 +25,11 @@ const asyncParams = z.object({ n: z.number() }).refine(async (p) => p.n >= 0, "n
 function register(r: ServiceRegistry): void {
   const o = { owner: "t" };
   r.register("t.sync", (p: { n: number }) => ({ doubled: p.n * 2 }), { ...o, schema: params, result: out });
-  r.register("t.async", async (p: { n: number }) => ({ doubled: p.n * 2 }), { ...o, schema: params, result: out });
+  r.register("t.async", async (p: { n: number }) => ({ doubled: p.n * 2 }), {
+    ...o,
+    schema: params,
+    result: out,
+  });
   r.register("t.bad_sync", () => ({ doubled: "no" }), { ...o, result: out });
   r.register("t.bad_async", async () => ({ doubled: "no" }), { ...o, result: out });
   r.register(
