@@ -1,5 +1,6 @@
 /** State: keys by pattern and one value (read); keys under secret namespaces never go out. */
-import { notFound, secretRefused } from "../errors.ts";
+import { tieredSafeParse } from "../../../kernel/util/tiered-parse.ts";
+import { notFound, secretRefused, validationFailed } from "../errors.ts";
 import { json, secured } from "../openapi.ts";
 import { StateKeyParams, StateKeysQuery, StateKeysSchema, StateValueSchema } from "../schemas.ts";
 import type { AdminApp, RouteDeps } from "./deps.ts";
@@ -41,11 +42,16 @@ export function stateRoutes(app: AdminApp, deps: RouteDeps): void {
     errors: [400, 404, 422],
     responses: { 200: json(StateValueSchema, "The key and its value") },
   });
-  // Keys contain `/`: route on `{key{.+}}` (Hono's regex parameter) but document `{key}`.
+  // Keys contain `/`: route on `:key{.+}` (Hono's regex parameter) but document `{key}`. The most read
+  // route of the API (pages and integrations poll it): documented through the registry, served as a
+  // plain route whose parameter is parsed synchronously, not through the OpenAPI validator's async
+  // parse (2 µs of a 12 µs request, measured in process).
   const { middleware: _enforcedBelow, ...documented } = one as typeof one & { middleware?: unknown };
   app.openAPIRegistry.registerPath(documented);
-  app.openapi({ ...one, path: "/api/v1/state/{key{.+}}", hide: true }, (c) => {
-    const { key } = c.req.valid("param");
+  app.get("/api/v1/state/:key{.+}", auth.require("read"), (c) => {
+    const parsed = tieredSafeParse(StateKeyParams, c.req.param());
+    if (!parsed.success) throw validationFailed("param", parsed.error);
+    const { key } = parsed.data;
     if (isSecretKey(key)) throw secretRefused(`State key "${key}" is under a secret namespace`, { key });
     const { state } = kernel;
     if (!state.has(key)) throw notFound(`No state key "${key}"`, { key });

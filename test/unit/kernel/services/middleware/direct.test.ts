@@ -30,8 +30,8 @@ function register(r: ServiceRegistry): void {
     schema: params,
     result: out,
   });
-  r.register("t.bad_sync", () => ({ doubled: "no" }), { ...o, result: out });
-  r.register("t.bad_async", async () => ({ doubled: "no" }), { ...o, result: out });
+  r.register("t.bad_sync", () => ({ doubled: "no" }) as never, { ...o, result: out });
+  r.register("t.bad_async", async () => ({ doubled: "no" }) as never, { ...o, result: out });
   r.register(
     "t.throws",
     () => {
