@@ -38,5 +38,8 @@ async function serve(c: Context, path: string): Promise<Response> {
 
 export function webRoutes(app: AdminApp): void {
   app.get("/", (c) => serve(c, "/"));
-  app.get("/:file{chunk-[A-Za-z0-9_-]+\\.(?:js|css)}", (c) => serve(c, `/${c.req.param("file")}`));
+  // A prefix, not a parameter: with a parameter at the root Hono's RegExpRouter (3× faster at
+  // matching than the trie router it falls back to) cannot order the routes, and every request of the
+  // API paid for the trie. Only files the build produced exist; any other name is a 404 in serve().
+  app.get("/chunk-*", (c) => serve(c, c.req.path));
 }
