@@ -9,7 +9,7 @@
  * A foreign target's runtime is the npm package @oven/bun-linux-<arch> of exactly this Bun's version
  * (scripts/bun-runtime.ts: `npm pack`, cached under dist/.runtimes): no other download.
  *
- * Options: minify + bytecode for start-up time; no .env autoload so a stray `.env` in the
+ * Options: minify + bytecode + splitting for start-up time; no .env autoload so a stray `.env` in the
  * service's working directory cannot change the configuration. Never `strip` the output: the app is
  * embedded in the executable's data and a stripped file runs as plain `bun`.
  */
@@ -77,6 +77,10 @@ for (const target of targets) {
     minify: true,
     bytecode: true,
     format: "esm",
+    // Code reached only through a dynamic import (the runtime behind `hearth run`, zigbee-herdsman,
+    // mqtt, the serial stack, each CLI command's own code) goes in chunks of its own, loaded when
+    // imported: one bundle's bytecode was loaded whole before main ran (7.3 → 3.2 ms to main).
+    splitting: true,
     define: { HEARTH_COMMIT: JSON.stringify(commit), HEARTH_TARGET: JSON.stringify(target) },
     plugins: [serialportShimPlugin, zodLocalesPlugin],
     throw: false,

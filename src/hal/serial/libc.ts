@@ -1,17 +1,17 @@
 /**
- * The libc calls the serial driver needs, through bun:ffi. Loaded with a dynamic import only when a
- * port is opened, so importing `src/hal/serial` costs no dlopen at start-up.
+ * The libc calls the serial driver needs, through bun:ffi, required (not imported) the first time a
+ * port is opened: a static import of bun:ffi is hoisted to the top of the bundle and cost every
+ * start-up ~0.4 ms, even with this module itself loaded lazily.
  *
  * ioctl is variadic in C; it is bound with a fixed (int, unsigned long, void *) signature, which is
  * how the variadic call is passed on x86-64 and on Linux arm64 (AAPCS64 passes variadic arguments
  * like named ones there; Apple's arm64 ABI would not). Every request used takes a pointer or nothing.
  */
-import { dlopen, FFIType, ptr, read } from "bun:ffi";
+import type * as BunFfi from "bun:ffi";
 
-const { i32, u32, u64, ptr: pointer, void: none } = FFIType;
-
-function load() {
-  return dlopen("libc.so.6", {
+function load(ffi: typeof BunFfi) {
+  const { i32, u32, u64, ptr: pointer, void: none } = ffi.FFIType;
+  return ffi.dlopen("libc.so.6", {
     tcgetattr: { args: [i32, pointer], returns: i32 },
     tcsetattr: { args: [i32, i32, pointer], returns: i32 },
     cfmakeraw: { args: [pointer], returns: none },
@@ -64,7 +64,9 @@ let cached: Libc | undefined;
 /** Binds libc once per process. Throws what dlopen throws (no libc.so.6: musl, not Linux). */
 export function libc(): Libc {
   if (cached) return cached;
-  const sym = load();
+  const ffi = require("bun:ffi") as typeof BunFfi;
+  const { ptr, read } = ffi;
+  const sym = load(ffi);
   const errno = (): string => {
     const location = sym.__errno_location();
     const n = location === null ? -1 : read.i32(location, 0);

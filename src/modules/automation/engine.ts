@@ -3,7 +3,6 @@
  * run modes, loop protection and rate limits, and the run history (namespace `automation.runs`,
  * deferred writes, the last RUNS_KEPT per rule).
  */
-import { randomUUID } from "node:crypto";
 import { HearthError } from "../../errors.ts";
 import type { ModuleContext } from "../../kernel/modules/types.ts";
 import type { JsonObject } from "../../kernel/storage/types.ts";
@@ -236,7 +235,7 @@ export class AutomationEngine {
     skipConditions: boolean,
   ): Promise<Trace> {
     const data = { id: "manual", type: "manual", ...trigger } as TriggerData;
-    const trace = newTrace(rule.id, `dry-${randomUUID()}`, data, [], this.#clock.now(), true);
+    const trace = newTrace(rule.id, `dry-${crypto.randomUUID()}`, data, [], this.#clock.now(), true);
     if (!skipConditions && !checkConditions(rule, trace, this.#runEnv())) {
       trace.status = "condition_failed";
       this.#finish(trace);
@@ -253,7 +252,7 @@ export class AutomationEngine {
 
   #onTrigger(slot: Slot, trigger: TriggerData, chain: CauseLink[], skipConditions = false): StartOutcome {
     const { rule } = slot;
-    const trace = newTrace(rule.id, randomUUID(), trigger, chain, this.#clock.now(), false);
+    const trace = newTrace(rule.id, crypto.randomUUID(), trigger, chain, this.#clock.now(), false);
     const loop = loopOf(rule.id, chain);
     if (loop !== undefined) {
       this.#stats.loops++;

@@ -1,6 +1,6 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { silentLogger } from "../../../kernel/log/index.ts";
 import type { JsonObject } from "../../../kernel/storage/index.ts";
+import { sameDigest, sha256Hex } from "./digest.ts";
 import { AUTH_NAMESPACE } from "./token-store.ts";
 import type { Scope, SessionStore, SessionStoreOptions, TokenInfo } from "./types.ts";
 
@@ -25,12 +25,8 @@ interface SessionRecord {
   expiresAt: string;
 }
 
-function sha256(id: string): Buffer {
-  return createHash("sha256").update(id).digest();
-}
-
-function keyOf(digest: Buffer): string {
-  return KEY_PREFIX + digest.toString("hex").slice(0, KEY_HEX_CHARS);
+function keyOf(digest: string): string {
+  return KEY_PREFIX + digest.slice(0, KEY_HEX_CHARS);
 }
 
 function isRecord(v: JsonObject | undefined): v is JsonObject & SessionRecord {
@@ -78,12 +74,11 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
 
   async function find(id: string): Promise<{ key: string; record: SessionRecord } | undefined> {
     if (typeof id !== "string" || !SESSION_FORMAT.test(id)) return undefined;
-    const digest = sha256(id);
+    const digest = sha256Hex(id);
     const key = keyOf(digest);
     const record = await storage.get(AUTH_NAMESPACE, key);
     if (!isRecord(record)) return undefined;
-    const stored = Buffer.from(record.hash, "hex");
-    if (stored.length !== digest.length || !timingSafeEqual(stored, digest)) return undefined;
+    if (!sameDigest(record.hash.toLowerCase(), digest)) return undefined;
     return { key, record };
   }
 
@@ -94,15 +89,15 @@ export function createSessionStore(options: SessionStoreOptions): SessionStore {
       const at = now();
       await prune(token.id, at);
       let id = SESSION_PREFIX + Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-      let digest = sha256(id);
+      let digest = sha256Hex(id);
       while (await storage.has(AUTH_NAMESPACE, keyOf(digest))) {
         id = SESSION_PREFIX + Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-        digest = sha256(id);
+        digest = sha256Hex(id);
       }
       const record: SessionRecord = {
         tokenId: token.id,
         scopes: [...token.scopes],
-        hash: digest.toString("hex"),
+        hash: digest,
         createdAt: new Date(at).toISOString(),
         n: ++made,
         expiresAt: new Date(at + ttlMs).toISOString(),

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { HearthError } from "../../../errors.ts";
 import { silentLogger } from "../../../kernel/log/index.ts";
 import type { JsonObject, Storage, StorageOps } from "../../../kernel/storage/index.ts";
+import { sameDigest, sha256Hex } from "./digest.ts";
 import { normalizeScopes, SCOPES } from "./scopes.ts";
 import type {
   CreateTokenInput,
@@ -73,22 +74,8 @@ interface TokenRecord {
 
 // Plain SHA-256 is right here: the tokens carry 256 random bits, so there is nothing to brute-force
 // and a slow password hash (argon2/scrypt) would only cost every request a few hundred ms on a Pi.
-// The SHA-256 of a token in hex, by Bun's one-shot hash: on every authenticated request, a quarter of
-// node:crypto's createHash().update().digest() and no Buffer to turn into hex afterwards.
-function sha256(token: string): string {
-  return Bun.SHA256.hash(token, "hex") as string;
-}
-
 function keyOf(digest: string): string {
   return KEY_PREFIX + digest.slice(0, KEY_HEX_CHARS);
-}
-
-/** Two hex digests equal, compared in a time that does not depend on where they differ. */
-function sameDigest(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 function randomHex(bytes: number): string {
@@ -381,10 +368,10 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         let id = randomHex(6);
         while (await tx.has(AUTH_NAMESPACE, ID_PREFIX + id)) id = randomHex(6);
         let token = newToken();
-        let digest = sha256(token);
+        let digest = sha256Hex(token);
         while (await tx.has(AUTH_NAMESPACE, keyOf(digest))) {
           token = newToken();
-          digest = sha256(token);
+          digest = sha256Hex(token);
         }
         const record: TokenRecord = {
           id,
@@ -453,7 +440,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
 
     async verify(token) {
       if (typeof token !== "string" || !TOKEN_FORMAT.test(token)) return undefined;
-      const digest = sha256(token);
+      const digest = sha256Hex(token);
       const key = keyOf(digest);
       const seenAt = checkedCache();
       let entry = seenAt === undefined ? undefined : cache.get(key);

@@ -129,6 +129,26 @@ describe("loadConfig", () => {
     );
   });
 
+  it("takes a host name, an IPv4 or an IPv6 address as http.host, and refuses anything else", () => {
+    const host = (h: string) =>
+      loadConfig({ env: {}, cwd: dir, overrides: { "http.host": h } }).config.http.host;
+    for (const ok of [
+      "0.0.0.0",
+      "127.0.0.1",
+      "pi.local",
+      "hearth",
+      "::",
+      "::1",
+      "fe80::1",
+      "::ffff:192.0.2.1",
+    ]) {
+      expect(host(ok)).toBe(ok);
+    }
+    for (const bad of ["not a host", "-x.local", "1::2::3", "[::1]", "host:8420"]) {
+      expect(() => host(bad)).toThrow(expect.objectContaining({ code: "CONFIG_INVALID" }));
+    }
+  });
+
   it("honours HEARTH_CONFIG as the explicit file", () => {
     const path = join(dir, "elsewhere.json");
     writeFileSync(path, JSON.stringify({ http: { host: "127.0.0.1" } }));
