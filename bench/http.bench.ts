@@ -12,7 +12,8 @@ import { Hono } from "hono";
 import { loadConfig } from "../src/kernel/config/index.ts";
 import { createLogger } from "../src/kernel/log/index.ts";
 import { createTokenStore } from "../src/modules/admin/auth/index.ts";
-import { createAdminApp } from "../src/modules/admin/index.ts";
+import { createIdleWatch, watchedFetch } from "../src/modules/admin/idle-watch.ts";
+import { createAdminApp, IDLE_TIMEOUT_SECONDS } from "../src/modules/admin/index.ts";
 import { CoreRuntime } from "../src/runtime.ts";
 import { figure, save } from "./lib.ts";
 
@@ -43,16 +44,20 @@ const adminAll = createAdminApp({ kernel: { ...runtime.kernel, config: allConfig
 const bare = new Hono();
 bare.get("/bare", (c) => c.json({ status: "healthy" }));
 
+// Served as the admin module serves it (idle-timeout watch included), so the figure is the product's.
+const idle = createIdleWatch({ log: logger, idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS });
 const adminServer = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
-  fetch: (req, srv) => admin.fetch(req, { server: srv }),
+  idleTimeout: IDLE_TIMEOUT_SECONDS,
+  fetch: watchedFetch((req, srv) => admin.fetch(req, { server: srv }), idle),
 });
 const bareServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: bare.fetch });
 const allServer = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
-  fetch: (req, srv) => adminAll.fetch(req, { server: srv }),
+  idleTimeout: IDLE_TIMEOUT_SECONDS,
+  fetch: watchedFetch((req, srv) => adminAll.fetch(req, { server: srv }), idle),
 });
 
 interface Load {

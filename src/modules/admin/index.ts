@@ -2,12 +2,12 @@
  * The admin module: Hearth's HTTP port. It serves the public liveness probe `/health`, the OpenAPI
  * document, Prometheus metrics and the authenticated `/api/v1` surface (see README "HTTP").
  */
-import type { Logger } from "../../kernel/log/index.ts";
 import { defineModule } from "../../kernel/modules/index.ts";
 import type { ModuleDefinition } from "../../kernel/modules/types.ts";
 import { versionInfo } from "../../version.ts";
 import { createAdminApp } from "./app.ts";
 import { createTokenStore, ensureBootstrapToken, type TokenStore } from "./auth/index.ts";
+import { createIdleWatch, watchedFetch } from "./idle-watch.ts";
 import type { AdminModuleOptions } from "./types.ts";
 
 /**
@@ -48,15 +48,15 @@ export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefin
       tokenStore = tokens;
       await ensureBootstrapToken({ store: tokens, dataDir: config.dataDir, logger: ctx.log });
       const app = createAdminApp({ ...options, kernel: ctx, version, logger: ctx.log, tokens });
-      const log = ctx.log.child({ component: "http" });
+      const idle = createIdleWatch({
+        log: ctx.log.child({ component: "http" }),
+        idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS,
+      });
       server = Bun.serve({
         hostname: config.http.host,
         port: config.http.port,
         idleTimeout: IDLE_TIMEOUT_SECONDS,
-        fetch: (req, srv) => {
-          watchIdleTimeout(req, log);
-          return app.fetch(req, { server: srv });
-        },
+        fetch: watchedFetch((req, srv) => app.fetch(req, { server: srv }), idle),
       });
       ctx.log.info(
         { host: config.http.host, port: server.port, url: server.url.href },
@@ -71,26 +71,4 @@ export function createAdminModule(options: AdminModuleOptions = {}): ModuleDefin
       tokenStore = undefined;
     },
   });
-}
-
-/**
- * Logs, as one JSON line, a request whose connection was closed after the idle timeout (a client that
- * stalled mid-body, or a handler that sent nothing for that long). An earlier abort is a client that
- * went away, which the error handler records (debug, status 499); a completed request never aborts.
- */
-function watchIdleTimeout(req: Request, log: Logger): void {
-  const t0 = performance.now();
-  req.signal.addEventListener(
-    "abort",
-    () => {
-      const waitedMs = Math.round(performance.now() - t0);
-      if (waitedMs < IDLE_TIMEOUT_SECONDS * 1000) return;
-      // Never the path or query: keys and ids stay out of the log, as in the access log.
-      log.warn(
-        { method: req.method, idleTimeoutSeconds: IDLE_TIMEOUT_SECONDS, waitedMs },
-        "request timed out: connection idle, closed",
-      );
-    },
-    { once: true },
-  );
 }
