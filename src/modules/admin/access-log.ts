@@ -35,9 +35,13 @@ export function accessLevel(mode: AccessLogMode, status: number, audit: boolean)
  * level costs one comparison: nothing is formatted.
  */
 export function accessLog(log: Logger, mode: AccessLogMode = "changes"): MiddlewareHandler<AdminEnv> {
-  return async (c, next) => {
+  // Not `async`: on every request, a then() costs less than an async frame around an await.
+  return (c, next) => {
     const t0 = performance.now();
-    await next();
+    return next().then(() => write(c, t0));
+  };
+
+  function write(c: Context<AdminEnv>, t0: number): void {
     const status = c.res.status;
     const audit = MUTATING.has(c.req.method) && c.req.path.startsWith(`${API_PREFIX}/`);
     const level = accessLevel(mode, status, audit);
@@ -65,5 +69,5 @@ export function accessLog(log: Logger, mode: AccessLogMode = "changes"): Middlew
       return;
     }
     log[level](fields, "http request");
-  };
+  }
 }

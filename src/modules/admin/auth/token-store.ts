@@ -219,6 +219,23 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     return info;
   }
 
+  /** The token's info if `entry` is the record of `digest`; notes the use (kept in memory). */
+  function accept(entry: Cached, key: string, digest: string): TokenInfo | undefined {
+    const { record } = entry;
+    // The key only shares a prefix with the hash; compare the whole hash in constant time.
+    if (!sameDigest(record.hash.toLowerCase(), digest)) return undefined;
+    const now = Date.now();
+    const seen = lastUsedOf(record);
+    const last = seen === undefined ? Number.NaN : Date.parse(seen);
+    if (!(now - last < lastUsedInterval)) {
+      const at = new Date(now).toISOString();
+      noteUse(key, record.id, at);
+      // The cached record keeps the newest time once `usage` is flushed and emptied.
+      entry.record = { ...record, lastUsedAt: at };
+    }
+    return withUsage(entry.record);
+  }
+
   async function writeUsage(): Promise<void> {
     if (flushTimer !== undefined) clearTimeout(flushTimer);
     flushTimer = undefined;
@@ -438,42 +455,38 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
       return isRecord(record) && record.id === id ? withUsage(record) : undefined;
     },
 
-    async verify(token) {
-      if (typeof token !== "string" || !TOKEN_FORMAT.test(token)) return undefined;
+    // Not `async`: a token found in the cache is answered without an async frame (every request).
+    verify(token) {
+      if (typeof token !== "string" || !TOKEN_FORMAT.test(token)) return Promise.resolve(undefined);
       const digest = sha256Hex(token);
       const key = keyOf(digest);
-      const seenAt = checkedCache();
-      let entry = seenAt === undefined ? undefined : cache.get(key);
+      let seenAt: ReturnType<typeof checkedCache>;
+      try {
+        seenAt = checkedCache();
+      } catch (err) {
+        // The data_version probe on a closed or broken database: a rejection, as from any read.
+        return Promise.reject(err);
+      }
+      const entry = seenAt === undefined ? undefined : cache.get(key);
       if (entry !== undefined) {
         cache.delete(key);
         cache.set(key, entry);
-      } else {
-        const record = await storage.get(AUTH_NAMESPACE, key);
+        return Promise.resolve(accept(entry, key, digest));
+      }
+      return storage.get(AUTH_NAMESPACE, key).then((record) => {
         if (!isRecord(record)) return undefined;
-        entry = { record };
+        const read: Cached = { record };
         // Only if nothing was revoked meanwhile (here or by another process): else the record read
         // may be one a revoke has deleted since.
         if (seenAt !== undefined && seenAt.generation === revoked.count) {
           const after = dataVersion?.();
           if (after === seenAt.version && after === cacheVersion && cacheRevocations === revoked.count) {
-            cache.set(key, entry);
+            cache.set(key, read);
             if (cache.size > VERIFY_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
           }
         }
-      }
-      const { record } = entry;
-      // The key only shares a prefix with the hash; compare the whole hash in constant time.
-      if (!sameDigest(record.hash.toLowerCase(), digest)) return undefined;
-      const now = Date.now();
-      const seen = lastUsedOf(record);
-      const last = seen === undefined ? Number.NaN : Date.parse(seen);
-      if (!(now - last < lastUsedInterval)) {
-        const at = new Date(now).toISOString();
-        noteUse(key, record.id, at);
-        // The cached record keeps the newest time once `usage` is flushed and emptied.
-        entry.record = { ...record, lastUsedAt: at };
-      }
-      return withUsage(entry.record);
+        return accept(read, key, digest);
+      });
     },
 
     flushUsage,

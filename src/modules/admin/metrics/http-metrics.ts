@@ -73,16 +73,20 @@ export function createHttpMetrics(): HttpMetrics {
   };
 
   return {
-    middleware: () => async (c, next) => {
+    // Not `async`: on every request, a then() costs less than an async frame around an await.
+    middleware: () => (c, next) => {
       const t0 = performance.now();
-      let status = 500;
-      try {
-        await next();
-        status = c.res.status;
-      } finally {
-        // Recorded even when next() threw past the app's error handler (then the client got a 500).
-        record(methodLabel(c.req.method), routeLabel(c, status), status, (performance.now() - t0) / 1000);
-      }
+      return next().then(
+        () => {
+          const status = c.res.status;
+          record(methodLabel(c.req.method), routeLabel(c, status), status, (performance.now() - t0) / 1000);
+        },
+        (err: unknown) => {
+          // Recorded even when next() threw past the app's error handler (then the client got a 500).
+          record(methodLabel(c.req.method), routeLabel(c, 500), 500, (performance.now() - t0) / 1000);
+          throw err;
+        },
+      );
     },
     render(out) {
       out.counter(
