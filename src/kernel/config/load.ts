@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, resolve } from "node:path";
 import { HearthError } from "../../errors.ts";
 import { resolveReferences } from "./references.ts";
-import { BUILTIN_SECRET_NAMESPACES, configSchema, convertEnv, DEFAULTS, ENV_VARS } from "./schema.ts";
+import { BUILTIN_SECRET_NAMESPACES, buildConfigSchema, convertEnv, DEFAULTS, ENV_VARS } from "./schema.ts";
 import type { ConfigIssue, ConfigSource, HearthConfig, LoadConfigOptions, LoadedConfig } from "./types.ts";
 
 type Obj = Record<string, unknown>;
@@ -196,7 +196,7 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 
   // Parsed once per process: zod's compiled fast path would cost more to build (~3 ms at start-up)
   // than it saves.
-  const result = configSchema.safeParse(raw, { jitless: true });
+  const result = buildConfigSchema().safeParse(raw, { jitless: true });
   if (!result.success) {
     const issues: ConfigIssue[] = result.error.issues.flatMap((issue) => {
       const base = issue.path.map(String).join(".");

@@ -20,106 +20,113 @@ function isIP(host: string): boolean {
   return process.getBuiltinModule("node:net").isIP(host) !== 0;
 }
 
-/** A folder path: any characters but NUL, which no file system path can hold. */
-const path = z
-  .string()
-  .min(1)
-  .refine((p) => !p.includes("\0"), "a path must not contain a NUL byte");
+/**
+ * The configuration's schema, built when a configuration is parsed and not kept: a process parses
+ * its configuration once, and the built schema held ~1.5 MiB of heap (zod gives every schema node
+ * its own methods) for the rest of its life.
+ */
+export function buildConfigSchema() {
+  /** A folder path: any characters but NUL, which no file system path can hold. */
+  const path = z
+    .string()
+    .min(1)
+    .refine((p) => !p.includes("\0"), "a path must not contain a NUL byte");
 
-export const configSchema = z.strictObject({
-  dataDir: path,
-  pluginsDir: path.optional(),
-  http: z.strictObject({
-    host: z
-      .string()
-      .min(1)
-      .refine((h) => HOSTNAME.test(h) || isIP(h), "a host name or an IPv4/IPv6 address (0.0.0.0 for all)"),
-    port: z.int().min(0).max(65535),
-    /** Believe X-Forwarded-For for the client address (only behind a reverse proxy you run). */
-    trustProxy: z.boolean(),
-    /** Largest request body accepted; larger gets 413. */
-    maxBodyBytes: z
-      .int()
-      .min(1024)
-      .max(64 * 1024 * 1024),
-    /** Origins allowed by CORS; empty = CORS off. `"*"` allows any origin. */
-    corsOrigins: z.array(z.string().min(1)),
-    /** Failed authentications per client address within `authWindowMs` before 429. */
-    authMaxFailures: z.int().min(1).max(10_000),
-    authWindowMs: z.int().min(1000).max(86_400_000),
-    /** Open event streams (SSE) in all; one more gets 429. Each holds a socket and a bus subscription. */
-    maxEventStreams: z.int().min(1).max(10_000),
-    /** Open event streams per token; one more gets 429. */
-    maxEventStreamsPerToken: z.int().min(1).max(10_000),
-    /** API tokens that may exist at once; creating one more is refused (409 AUTH_TOKEN_LIMIT). */
-    maxTokens: z.int().min(1).max(1_000_000),
-    /**
-     * Which requests get an `info` access-log line: `changes` (mutating `/api/v1` requests, the audit
-     * records, and every 4xx/5xx), `all`, or `off` (none; audit records too). Every other request is
-     * logged at `debug`; a 5xx is always `warn` unless `off`.
-     */
-    accessLog: z.enum(["all", "changes", "off"]),
-    /**
-     * How long a rendered `/metrics` text is served again before it is rendered anew: scrapes
-     * within the window get the same text (bounded memory under a scrape storm). 0 renders every time.
-     */
-    metricsCacheMs: z.int().min(0).max(60_000),
-    /** How long a web-page session (cookie) lasts after sign-in. */
-    sessionTtlMs: z
-      .int()
-      .min(60_000)
-      .max(31 * 86_400_000),
-  }),
-  shutdownTimeoutMs: z.int().min(100).max(600_000),
-  /** How long the bus waits for one event handler run before reporting it failed and moving on. */
-  eventHandlerTimeoutMs: z.int().min(10).max(3_600_000),
-  logLevel: z.enum(LOG_LEVELS as [string, ...string[]]),
-  storage: z.strictObject({
-    durable: z.boolean(),
-    flushIntervalMs: z.int().min(50).max(3_600_000),
-    maxValueBytes: z
-      .int()
-      .min(1024)
-      .max(64 * 1024 * 1024),
-    secretNamespaces: z.array(z.string().regex(NAMESPACE, "a namespace of [A-Za-z0-9_.-], 1-64 chars")),
-  }),
-  devices: z.strictObject({
-    /** How long a command waits for the device to report the change before it is failed as a timeout. */
-    commandTimeoutMs: z.int().min(100).max(600_000),
-    /** A device that reports nothing for this long is unavailable (mains-powered / battery defaults). */
-    availableTimeoutMs: z.strictObject({
-      mains: z.int().min(1000).max(2_147_483_647),
-      battery: z.int().min(1000).max(2_147_483_647),
+  return z.strictObject({
+    dataDir: path,
+    pluginsDir: path.optional(),
+    http: z.strictObject({
+      host: z
+        .string()
+        .min(1)
+        .refine((h) => HOSTNAME.test(h) || isIP(h), "a host name or an IPv4/IPv6 address (0.0.0.0 for all)"),
+      port: z.int().min(0).max(65535),
+      /** Believe X-Forwarded-For for the client address (only behind a reverse proxy you run). */
+      trustProxy: z.boolean(),
+      /** Largest request body accepted; larger gets 413. */
+      maxBodyBytes: z
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024),
+      /** Origins allowed by CORS; empty = CORS off. `"*"` allows any origin. */
+      corsOrigins: z.array(z.string().min(1)),
+      /** Failed authentications per client address within `authWindowMs` before 429. */
+      authMaxFailures: z.int().min(1).max(10_000),
+      authWindowMs: z.int().min(1000).max(86_400_000),
+      /** Open event streams (SSE) in all; one more gets 429. Each holds a socket and a bus subscription. */
+      maxEventStreams: z.int().min(1).max(10_000),
+      /** Open event streams per token; one more gets 429. */
+      maxEventStreamsPerToken: z.int().min(1).max(10_000),
+      /** API tokens that may exist at once; creating one more is refused (409 AUTH_TOKEN_LIMIT). */
+      maxTokens: z.int().min(1).max(1_000_000),
+      /**
+       * Which requests get an `info` access-log line: `changes` (mutating `/api/v1` requests, the audit
+       * records, and every 4xx/5xx), `all`, or `off` (none; audit records too). Every other request is
+       * logged at `debug`; a 5xx is always `warn` unless `off`.
+       */
+      accessLog: z.enum(["all", "changes", "off"]),
+      /**
+       * How long a rendered `/metrics` text is served again before it is rendered anew: scrapes
+       * within the window get the same text (bounded memory under a scrape storm). 0 renders every time.
+       */
+      metricsCacheMs: z.int().min(0).max(60_000),
+      /** How long a web-page session (cookie) lasts after sign-in. */
+      sessionTtlMs: z
+        .int()
+        .min(60_000)
+        .max(31 * 86_400_000),
     }),
-  }),
-  presence: z.strictObject({
-    /** How long every tracker must say away before a person who was home is away (no flapping at the door). */
-    awayDelayMs: z.int().min(0).max(86_400_000),
-    /** How long a source tracker's report counts when the tracker sets no ttlMs. */
-    sourceTtlMs: z.int().min(1000).max(2_147_483_647),
-  }),
-  hardware: z.strictObject({
-    /** The GPIO driver every plugin shares: `auto` picks gpiochip, then sysfs. */
-    gpio: z.strictObject({
-      driver: z.enum(["auto", "gpiochip", "sysfs", "sim"]),
-      sysfsRoot: path,
-      devDir: path,
+    shutdownTimeoutMs: z.int().min(100).max(600_000),
+    /** How long the bus waits for one event handler run before reporting it failed and moving on. */
+    eventHandlerTimeoutMs: z.int().min(10).max(3_600_000),
+    logLevel: z.enum(LOG_LEVELS as [string, ...string[]]),
+    storage: z.strictObject({
+      durable: z.boolean(),
+      flushIntervalMs: z.int().min(50).max(3_600_000),
+      maxValueBytes: z
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024),
+      secretNamespaces: z.array(z.string().regex(NAMESPACE, "a namespace of [A-Za-z0-9_.-], 1-64 chars")),
     }),
-  }),
-  /** Where the home is: sun times for automations, and the time zone of their clock times. */
-  location: z.strictObject({
-    latitude: z.number().min(-90).max(90).optional(),
-    longitude: z.number().min(-180).max(180).optional(),
-    timeZone: z.string().min(1).max(64).refine(isTimeZone, "an IANA time zone such as Europe/Berlin"),
-  }),
-  plugins: z.record(
-    z.string().regex(NAME, `a plugin name: ${NAME_RULE}`),
-    z.strictObject({
-      enabled: z.boolean().default(true),
-      config: z.record(z.string(), z.unknown()).default({}),
+    devices: z.strictObject({
+      /** How long a command waits for the device to report the change before it is failed as a timeout. */
+      commandTimeoutMs: z.int().min(100).max(600_000),
+      /** A device that reports nothing for this long is unavailable (mains-powered / battery defaults). */
+      availableTimeoutMs: z.strictObject({
+        mains: z.int().min(1000).max(2_147_483_647),
+        battery: z.int().min(1000).max(2_147_483_647),
+      }),
     }),
-  ),
-});
+    presence: z.strictObject({
+      /** How long every tracker must say away before a person who was home is away (no flapping at the door). */
+      awayDelayMs: z.int().min(0).max(86_400_000),
+      /** How long a source tracker's report counts when the tracker sets no ttlMs. */
+      sourceTtlMs: z.int().min(1000).max(2_147_483_647),
+    }),
+    hardware: z.strictObject({
+      /** The GPIO driver every plugin shares: `auto` picks gpiochip, then sysfs. */
+      gpio: z.strictObject({
+        driver: z.enum(["auto", "gpiochip", "sysfs", "sim"]),
+        sysfsRoot: path,
+        devDir: path,
+      }),
+    }),
+    /** Where the home is: sun times for automations, and the time zone of their clock times. */
+    location: z.strictObject({
+      latitude: z.number().min(-90).max(90).optional(),
+      longitude: z.number().min(-180).max(180).optional(),
+      timeZone: z.string().min(1).max(64).refine(isTimeZone, "an IANA time zone such as Europe/Berlin"),
+    }),
+    plugins: z.record(
+      z.string().regex(NAME, `a plugin name: ${NAME_RULE}`),
+      z.strictObject({
+        enabled: z.boolean().default(true),
+        config: z.record(z.string(), z.unknown()).default({}),
+      }),
+    ),
+  });
+}
 
 /** Embedded defaults; `dataDir` is filled in at load time (it depends on the environment). */
 export const DEFAULTS = {

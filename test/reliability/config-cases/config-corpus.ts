@@ -5,7 +5,9 @@
  * non-object files; missing files. Each case says which error code it must produce and which text
  * (the key path, the file or variable it came from) the error must contain.
  */
-import { configSchema, ENV_VARS } from "../../../src/kernel/config/schema.ts";
+import { buildConfigSchema, ENV_VARS } from "../../../src/kernel/config/schema.ts";
+
+const configSchema = buildConfigSchema();
 
 export type ConfigCode = "CONFIG_INVALID" | "CONFIG_PARSE_FAILED" | "CONFIG_NOT_FOUND";
 
