@@ -13,13 +13,12 @@ import type { Logger } from "../../kernel/log/index.ts";
 interface Pending {
   req: Request;
   t0: number;
-  done: boolean;
 }
 
 export interface IdleWatch {
   /** Watches `req` until `answer` settles; returns `answer`. */
   watch(req: Request, answer: Promise<Response>): Promise<Response>;
-  /** Requests waiting for their answer now (tests). */
+  /** Requests waiting for their answer, not armed yet (tests). */
   readonly pending: number;
 }
 
@@ -30,7 +29,8 @@ export function createIdleWatch(options: {
 }): IdleWatch {
   const { log, idleTimeoutSeconds } = options;
   const armAfterMs = options.armAfterMs ?? 1000;
-  let pending: Pending[] = [];
+  // Left as soon as answered: nothing keeps an answered request (under load, thousands a second).
+  const pending = new Set<Pending>();
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const arm = (p: Pending) => {
@@ -51,14 +51,12 @@ export function createIdleWatch(options: {
 
   const sweep = () => {
     const now = performance.now();
-    const left: Pending[] = [];
     for (const p of pending) {
-      if (p.done) continue;
-      if (now - p.t0 >= armAfterMs) arm(p);
-      else left.push(p);
+      if (now - p.t0 < armAfterMs) continue;
+      pending.delete(p);
+      arm(p);
     }
-    pending = left;
-    if (pending.length === 0 && timer !== undefined) {
+    if (pending.size === 0 && timer !== undefined) {
       clearInterval(timer);
       timer = undefined;
     }
@@ -66,20 +64,20 @@ export function createIdleWatch(options: {
 
   return {
     watch(req, answer) {
-      const p: Pending = { req, t0: performance.now(), done: false };
-      pending.push(p);
+      const p: Pending = { req, t0: performance.now() };
+      pending.add(p);
       if (timer === undefined) {
         timer = setInterval(sweep, armAfterMs);
         timer.unref?.();
       }
       const settle = () => {
-        p.done = true;
+        pending.delete(p);
       };
       answer.then(settle, settle);
       return answer;
     },
     get pending() {
-      return pending.filter((p) => !p.done).length;
+      return pending.size;
     },
   };
 }
