@@ -159,7 +159,13 @@ class Registry implements ServiceRegistry {
       retryOptions === undefined &&
       local.length === 0
     ) {
-      return direct(handler, stats, options.schema, result, composed() as Run<CallContext>);
+      // The composed chain, built only if a call needs it (a params schema with async refinements).
+      let onion: Run<CallContext> | undefined;
+      const fallback: Run<CallContext> = (ctx) => {
+        onion ??= composed() as Run<CallContext>;
+        return onion(ctx);
+      };
+      return direct(handler, stats, options.schema, result, fallback);
     }
     return composed();
   }

@@ -42,6 +42,31 @@ function register(r: ServiceRegistry): void {
   r.register("t.rejects", async () => Promise.reject(new Error("boom")), o);
   r.register("t.refined", async (p: { n: number }) => p.n, { ...o, schema: asyncParams });
   r.register("t.slow", () => Bun.sleep(200).then(() => "late"), o);
+  // A result check that throws (a refine reading a field that is not there), sync and async handler.
+  const throwing = z.any().refine((v) => (v as { x: { y: number } }).x.y === 1);
+  r.register("t.check_throws_sync", () => ({}), { ...o, result: throwing });
+  r.register("t.check_throws_async", async () => ({}), { ...o, result: throwing });
+  // An async result check slower than the call's deadline: the deadline wins.
+  const slowCheck = z.any().refine(async () => {
+    await Bun.sleep(150);
+    return true;
+  });
+  r.register("t.slow_check", async () => ({}), { ...o, result: slowCheck });
+  r.register("t.async_check_ok", () => ({ doubled: 1 }), { ...o, result: out.refine(async () => true) });
+  // Thenables that are not promises: awaited like a promise.
+  const thenable = (settle: (ok: (v: unknown) => void, no: (e: unknown) => void) => void) => ({
+    // biome-ignore lint/suspicious/noThenProperty: the point of the test is a thenable.
+    then: (ok: (v: unknown) => void, no: (e: unknown) => void) => settle(ok, no),
+  });
+  r.register("t.thenable_ok", () => thenable((ok) => setTimeout(() => ok({ doubled: 1 }), 5)) as never, {
+    ...o,
+    result: out,
+  });
+  r.register(
+    "t.thenable_rejects",
+    () => thenable((_ok, no) => setTimeout(() => no(new Error("boom")), 5)) as never,
+    o,
+  );
 }
 
 async function outcome(p: Promise<unknown>): Promise<unknown> {
@@ -67,6 +92,12 @@ async function runAll(make: Make) {
     refinedOk: await outcome(r.call("t.refined", { n: 4 })),
     refinedBad: await outcome(r.call("t.refined", { n: -1 })),
     slow: await outcome(r.call("t.slow")),
+    checkThrowsSync: await outcome(r.call("t.check_throws_sync")),
+    checkThrowsAsync: await outcome(r.call("t.check_throws_async")),
+    slowCheck: await outcome(r.call("t.slow_check")),
+    asyncCheckOk: await outcome(r.call("t.async_check_ok")),
+    thenableOk: await outcome(r.call("t.thenable_ok")),
+    thenableRejects: await outcome(r.call("t.thenable_rejects")),
   };
   const stats = Object.fromEntries(
     Object.entries(r.stats()).map(([name, s]) => [
@@ -93,7 +124,17 @@ describe("the fused built-in chain", () => {
       refinedOk: { ok: 4 },
       refinedBad: { code: "SERVICE_INVALID_PARAMS" },
       slow: { code: "SERVICE_TIMEOUT" },
+      // The refine's own TypeError, whatever the engine words it as.
+      checkThrowsSync: { code: expect.any(String) },
+      checkThrowsAsync: { code: expect.any(String) },
+      slowCheck: { code: "SERVICE_TIMEOUT" },
+      asyncCheckOk: { ok: { doubled: 1 } },
+      thenableOk: { ok: { doubled: 1 } },
+      thenableRejects: { code: "boom" },
     });
+    for (const name of ["t.check_throws_sync", "t.check_throws_async", "t.thenable_rejects"]) {
+      expect(direct?.stats[name]).toMatchObject({ calls: 1, failures: 1 });
+    }
     expect(direct?.stats["t.slow"]).toMatchObject({ calls: 1, failures: 1, timeouts: 1 });
     expect(direct?.stats["t.sync"]).toMatchObject({ calls: 2, failures: 0 });
     expect(direct?.stats["t.async"]).toMatchObject({ calls: 2, failures: 1 });
