@@ -1,11 +1,14 @@
 /**
  * The system's time zone (what `location.timeZone` defaults to), found the way the C library finds
- * it: `TZ`, else the zone `/etc/localtime` links to, else `/etc/timezone`. Read from the file system
- * because the first use of `Intl.DateTimeFormat` loads ICU's zone data, which cost ~6 ms of every
- * start-up (x64, compiled binary) for a value most configurations never set. When none of them names
- * an IANA zone (a POSIX `TZ` such as `CET-1CEST`, no link), `Intl` decides, as before.
+ * it: `TZ`, else the zone `/etc/localtime` links to. Read from the file system because the first use
+ * of `Intl.DateTimeFormat` loads ICU's zone data, which cost ~6 ms of every start-up (x64, compiled
+ * binary) for a value most configurations never set. Whenever that is not clear-cut, `Intl` decides,
+ * as before: a POSIX `TZ` such as `CET-1CEST`, a name with no zone file, an `/etc/localtime` that is a
+ * copy rather than a link (ICU matches its contents), or none at all. The name is the tz database's
+ * own: a link such as `US/Eastern` stays that (ICU would say `America/New_York`); UTC's aliases read
+ * `UTC`, as ICU reports them.
  */
-import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 
 export interface TimeZoneSources {
@@ -13,9 +16,7 @@ export interface TimeZoneSources {
   tz?: string | undefined;
   /** Where the localtime link is (default `/etc/localtime`). */
   localtime?: string;
-  /** Debian's plain-text zone file (default `/etc/timezone`). */
-  timezoneFile?: string;
-  /** The tz database (default `/usr/share/zoneinfo`): a name without a file there is left to ICU. */
+  /** The tz database (default `/usr/share/zoneinfo`): a name without a zone file there is left to ICU. */
   zoneinfo?: string;
 }
 
@@ -23,55 +24,58 @@ export interface TimeZoneSources {
 // America/Port-au-Prince). One-word names are left to ICU: a POSIX rule such as `CET-1CEST` looks
 // like one.
 const IANA = /^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+){1,2}$/;
-// What ICU reports for these is "UTC"; keep the default the same whichever way it was found.
+// What ICU reports as "UTC" (checked against Bun's ICU): keep the default the same either way.
 const UTC_ALIASES = new Set([
   "UTC",
   "Etc/UTC",
-  "Etc/UCT",
-  "Etc/Universal",
-  "Etc/Zulu",
   "UCT",
+  "Etc/UCT",
   "Universal",
+  "Etc/Universal",
   "Zulu",
+  "Etc/Zulu",
+  "GMT",
+  "Etc/GMT",
+  "GMT0",
+  "Etc/GMT0",
+  "GMT+0",
+  "Etc/GMT+0",
+  "GMT-0",
+  "Etc/GMT-0",
+  "Greenwich",
+  "Etc/Greenwich",
 ]);
 
-function named(candidate: string | undefined, zoneinfo: string): string | undefined {
-  if (candidate === undefined) return undefined;
-  const name = candidate.trim().replace(/^:/, "");
+function named(candidate: string, zoneinfo: string): string | undefined {
+  // glibc's leading ':'; zoneinfo/posix/Europe/Berlin and zoneinfo/right/… name the same zone.
+  const name = candidate
+    .trim()
+    .replace(/^:/, "")
+    .replace(/^(posix|right)\//, "");
   if (UTC_ALIASES.has(name)) return "UTC";
-  return IANA.test(name) && existsSync(join(zoneinfo, name)) ? name : undefined;
-}
-
-function fromLink(path: string, zoneinfo: string): string | undefined {
+  if (!IANA.test(name)) return undefined;
   try {
-    const target = readlinkSync(path);
-    const at = target.lastIndexOf("zoneinfo/");
-    if (at < 0) return undefined;
-    // zoneinfo/posix/Europe/Berlin and zoneinfo/right/… name the same zone.
-    return named(target.slice(at + "zoneinfo/".length).replace(/^(posix|right)\//, ""), zoneinfo);
+    return statSync(join(zoneinfo, name)).isFile() ? name : undefined;
   } catch {
     return undefined;
   }
 }
 
-function fromFile(path: string, zoneinfo: string): string | undefined {
+function fromLink(path: string, zoneinfo: string): string | undefined {
   try {
-    return named(readFileSync(path, "utf8").split("\n")[0], zoneinfo);
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+    const target = readlinkSync(path);
+    const at = target.lastIndexOf("zoneinfo/");
+    return at < 0 ? undefined : named(target.slice(at + "zoneinfo/".length), zoneinfo);
   } catch {
     return undefined;
   }
 }
 
 export function systemTimeZone(sources: TimeZoneSources = { tz: process.env.TZ }): string {
-  const {
-    tz,
-    localtime = "/etc/localtime",
-    timezoneFile = "/etc/timezone",
-    zoneinfo = "/usr/share/zoneinfo",
-  } = sources;
-  // A set but unusable TZ (a POSIX rule) means the C library does not read the files: ask ICU.
+  const { tz, localtime = "/etc/localtime", zoneinfo = "/usr/share/zoneinfo" } = sources;
   if (tz !== undefined && tz !== "") return named(tz, zoneinfo) ?? intlTimeZone();
-  return fromLink(localtime, zoneinfo) ?? fromFile(timezoneFile, zoneinfo) ?? intlTimeZone();
+  return fromLink(localtime, zoneinfo) ?? intlTimeZone();
 }
 
 function intlTimeZone(): string {
