@@ -22,8 +22,9 @@ export class MethodIndex {
   constructor(routes: readonly ListedRoute[]) {
     const seen = new Set<string>();
     for (const { method, path } of routes) {
-      // Middleware and catch-alls take every method: they say nothing about what a path serves.
-      if (method === ANY || path.endsWith("*")) continue;
+      // Middleware and catch-alls take every method: they say nothing about what a path serves. A
+      // method's own prefix route (`GET /chunk-*`, the web page's files) does.
+      if (method === ANY) continue;
       const key = `${method} ${path}`;
       if (seen.has(key)) continue;
       seen.add(key);

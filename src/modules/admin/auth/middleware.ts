@@ -16,6 +16,7 @@ const CHALLENGE = 'Bearer realm="hearth"';
 /** The header a cookie-authenticated request that changes something must carry (CSRF guard). */
 export const CSRF_HEADER = "X-Hearth-CSRF";
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+const NOTHING = (): undefined => undefined;
 
 /** The token of `Authorization: Bearer <token>` (scheme in any case), or undefined when malformed. */
 export function parseBearer(header: string): string | undefined {
@@ -191,21 +192,23 @@ export function createAuth(options: AuthOptions): Auth {
     };
     // Not `async`: behind `authenticate()` the token is known and only the scope is checked, on
     // every request of every route, without an async frame of its own.
+    // Resolves to nothing, as an async middleware would: Hono takes a value a middleware resolves to
+    // for the response when none was set.
     return (c, next) => {
       const known = (c as unknown as Context<AuthEnv>).get("token") as TokenInfo | undefined;
       if (known !== undefined) {
         check(c, known);
-        return next();
+        return next().then(NOTHING);
       }
       return identify(c as unknown as Context<AuthEnv>).then((info) => {
         check(c, info);
-        return next();
+        return next().then(NOTHING);
       });
     };
   }
 
   function authenticate<E extends AuthEnv = AuthEnv>(): MiddlewareHandler<E> {
-    return (c, next) => identify(c as unknown as Context<AuthEnv>).then(() => next());
+    return (c, next) => identify(c as unknown as Context<AuthEnv>).then(() => next().then(NOTHING));
   }
 
   return { require, authenticate, clientAddress };

@@ -81,3 +81,11 @@ describe("the admin app's routes", () => {
     expect(res.status).toBe(404);
   });
 });
+
+describe("the web page's files with another method", () => {
+  it("are 405 with Allow: GET, HEAD, as any other route", async () => {
+    const res = await h.request("/chunk-abc.js", { method: "POST" });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("GET, HEAD");
+  });
+});
