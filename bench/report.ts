@@ -110,7 +110,7 @@ const NOTES: Record<string, string> = {
     "(every route fits Hono's RegExpRouter: the web assets' root parameter with a regex group had sent",
     "every request through the trie router; no async frames in the access log, the HTTP metrics, the",
     "scope check and a cached verify). In process (app.fetch, no network) a state read now takes",
-    "7.1 µs against 2.7 µs for the bare route (it took 14.5 µs). The 0.46× here includes the",
+    "7.1 µs against 2.7 µs for the bare route (it took 14.5 µs). The 0.46–0.49× here includes the",
     "idle-timeout watch the product runs: watching each request's `req.signal` cost ~1 µs (Bun creates",
     "an AbortSignal per request), so only requests unanswered after a second are watched now, which",
     "costs a Set entry and a then() per request. What stands in the way of 0.6×, measured: reading",
