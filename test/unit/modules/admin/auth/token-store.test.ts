@@ -185,7 +185,8 @@ describe("token store: verify cache", () => {
     expect(await store.verify(token)).toBeUndefined();
   });
 
-  it("refuses a cached token on the first request after another process (a second connection) revoked it", async () => {
+  /** A token verified (so cached), then revoked through a second connection, as the CLI does. */
+  async function cachedThenRevokedElsewhere(): Promise<string> {
     const { token, info } = await store.create({ name: "a", scopes: ["read"] });
     expect((await store.verify(token))?.id).toBe(info.id);
     const cli = await openStorage({ path: join(dir, "hearth.db") });
@@ -194,6 +195,11 @@ describe("token store: verify cache", () => {
     } finally {
       await cli.close();
     }
+    return token;
+  }
+
+  it("refuses a cached token on the first request after another process (a second connection) revoked it", async () => {
+    const token = await cachedThenRevokedElsewhere();
     // A request after the CLI's revoke arrives in a later turn of the event loop (the probe of
     // other processes' commits is shared by the requests of one turn): here, the next turn.
     await new Promise((resolve) => setImmediate(resolve));
@@ -201,14 +207,7 @@ describe("token store: verify cache", () => {
   });
 
   it("sees another process's revoke in the next turn even while requests keep coming in this one", async () => {
-    const { token, info } = await store.create({ name: "a", scopes: ["read"] });
-    expect((await store.verify(token))?.id).toBe(info.id);
-    const cli = await openStorage({ path: join(dir, "hearth.db") });
-    try {
-      expect(await createTokenStore({ storage: cli }).revoke(info.id)).toBe(true);
-    } finally {
-      await cli.close();
-    }
+    const token = await cachedThenRevokedElsewhere();
     // Requests of the turn the revoke committed in may still pass (they raced it); none after it.
     for (let i = 0; i < 3; i++) await store.verify(token);
     await new Promise((resolve) => setTimeout(resolve, 1));
