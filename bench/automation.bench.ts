@@ -12,7 +12,11 @@ import { join } from "node:path";
 import { createEventBus } from "../src/kernel/bus/index.ts";
 import type { CoreRuntime } from "../src/runtime.ts";
 import type { PluginContext } from "../src/sdk/index.ts";
-import { compare, figure, latencies, percentile, save } from "./lib.ts";
+import { compare, figure, inChild, latencies, percentile, save } from "./lib.ts";
+
+/** What a child run of this file reports. */
+type Bytes = { bytes: number };
+
 import { runtimeWith } from "./runtime.ts";
 
 const ROOT = join(import.meta.dir, "..");
@@ -77,12 +81,6 @@ if (mode === "memory-0" || mode === "memory") {
     rmSync(dir, { recursive: true, force: true });
   }
   process.exit(0);
-}
-
-function child(m: string): { bytes: number } {
-  const proc = Bun.spawnSync([process.execPath, "run", import.meta.path, m], { stderr: "inherit" });
-  const line = proc.stdout.toString().trim().split("\n").at(-1) ?? "{}";
-  return JSON.parse(line) as { bytes: number };
 }
 
 const dir = scratch();
@@ -178,8 +176,8 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const withRules = child("memory").bytes;
-const without = child("memory-0").bytes;
+const withRules = inChild<Bytes>(import.meta.path, "memory").bytes;
+const without = inChild<Bytes>(import.meta.path, "memory-0").bytes;
 figure({
   name: "heap of 1,000 enabled rules (a runtime with them minus one without)",
   value: (withRules - without) / 1024 / 1024,

@@ -17,41 +17,21 @@ import { join } from "node:path";
 import { createEventBus } from "../src/kernel/bus/index.ts";
 import { CoreRuntime } from "../src/runtime.ts";
 import type { PluginContext } from "../src/sdk/index.ts";
-import { compare, figure, latencies, percentile, save } from "./lib.ts";
-import { runtimeWith } from "./runtime.ts";
+import { compare, figure, inChild, latencies, percentile, save } from "./lib.ts";
+
+/** What a child run of this file reports. */
+type Bytes = { bytes: number };
+
+/** Three attributes per light: the heap per device below was measured with them. */
+const BENCH_ATTRIBUTES = { manufacturer: "Bench", model: "L1", firmware: "1.0.0" };
+
+import { lightsPlugin, runtimeWith } from "./runtime.ts";
 
 const ROOT = join(import.meta.dir, "..");
 /** On the real disk (not a tmpfs), so write_bytes means something. */
 const scratch = () => mkdtempSync(join(ROOT, "bench", ".scratch-"));
 
 /** A plugin that hands its context out and announces `n` lights. */
-function driver(n: number, holder: { ctx?: PluginContext<unknown> }) {
-  return {
-    manifest: { name: "bench", version: "1.0.0" },
-    load: async () => ({
-      default: {
-        async onStart(ctx: PluginContext<unknown>) {
-          holder.ctx = ctx;
-          ctx.services.register("command", () => ({ ok: true }));
-          for (let i = 0; i < n; i++) {
-            await ctx.services.call("devices.announce", {
-              externalId: `l${i}`,
-              name: `Light ${i}`,
-              type: "light",
-              area: `room-${i % 20}`,
-              capabilities: ["on_off", "brightness", "color_temp"],
-              attributes: { manufacturer: "Bench", model: "L1", firmware: "1.0.0" },
-            });
-            await ctx.services.call("devices.report", {
-              externalId: `l${i}`,
-              state: { on_off: false, brightness: 50, color_temp: 2700 },
-            });
-          }
-        },
-      },
-    }),
-  };
-}
 
 // ---- child modes: memory and disk, one fresh process each ----
 
@@ -63,7 +43,7 @@ if (mode === "memory-0" || mode === "memory" || mode === "memory-baseline") {
     const before = process.memoryUsage().heapUsed;
     let keep: unknown;
     if (mode === "memory" || mode === "memory-0") {
-      keep = await runtimeWith(dir, [driver(mode === "memory" ? 1000 : 0, {})]);
+      keep = await runtimeWith(dir, [lightsPlugin(mode === "memory" ? 1000 : 0, {}, BENCH_ATTRIBUTES)]);
     } else {
       const map = new Map<string, unknown>();
       for (let i = 0; i < 1000; i++) {
@@ -98,7 +78,7 @@ if (mode === "disk-deferred" || mode === "disk-durable") {
     Number(/^write_bytes:\s*(\d+)/m.exec(readFileSync("/proc/self/io", "utf8"))?.[1] ?? 0);
   try {
     const holder: { ctx?: PluginContext<unknown> } = {};
-    const runtime = await runtimeWith(dir, [driver(10, holder)]);
+    const runtime = await runtimeWith(dir, [lightsPlugin(10, holder, BENCH_ATTRIBUTES)]);
     const ctx = holder.ctx as PluginContext<unknown>;
     const { storage } = runtime.kernel;
     await storage.flush();
@@ -130,18 +110,12 @@ if (mode === "disk-deferred" || mode === "disk-durable") {
   process.exit(0);
 }
 
-function child(m: string): { bytes: number } {
-  const proc = Bun.spawnSync([process.execPath, "run", import.meta.path, m], { stderr: "inherit" });
-  const line = proc.stdout.toString().trim().split("\n").at(-1) ?? "{}";
-  return JSON.parse(line) as { bytes: number };
-}
-
 // ---- latency and round trip, in this process ----
 
 const dir = scratch();
 try {
   const holder: { ctx?: PluginContext<unknown> } = {};
-  const runtime = await runtimeWith(dir, [driver(1, holder)]);
+  const runtime = await runtimeWith(dir, [lightsPlugin(1, holder, BENCH_ATTRIBUTES)]);
   const ctx = holder.ctx as PluginContext<unknown>;
   const { bus } = runtime.kernel;
 
@@ -217,8 +191,9 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const memory = child("memory").bytes - child("memory-0").bytes;
-const memoryBase = child("memory-baseline");
+const memory =
+  inChild<Bytes>(import.meta.path, "memory").bytes - inChild<Bytes>(import.meta.path, "memory-0").bytes;
+const memoryBase = inChild<Bytes>(import.meta.path, "memory-baseline");
 figure({
   name: "heap per 1,000 devices (a runtime with 1,000 minus one with none)",
   value: memory / 1024 / 1024,
@@ -226,8 +201,8 @@ figure({
   ratio: memory / memoryBase.bytes,
   note: `the same records in a plain Map: ${(memoryBase.bytes / 1024 / 1024).toFixed(2)} MiB`,
 });
-const deferred = child("disk-deferred");
-const durable = child("disk-durable");
+const deferred = inChild<Bytes>(import.meta.path, "disk-deferred");
+const durable = inChild<Bytes>(import.meta.path, "disk-durable");
 figure({
   name: "bytes written per 1,000 reports, deferred (as the module does)",
   value: deferred.bytes / 1024,

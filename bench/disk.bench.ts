@@ -11,10 +11,9 @@
  *   BENCH_DISK_BEFORE    a second binary (an older build) measured side by side in the same run
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { figure, save } from "./lib.ts";
+import { figure, freePort, save } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SECONDS = Number(process.env.BENCH_DISK_SECONDS ?? 180);
@@ -23,16 +22,6 @@ const SETTLE_MS = 8000; // past start-up and the first deferred flush
 const TARGET_MIB_PER_H = 2;
 // On the machine's disk, not a tmpfs: write_bytes counts only what reaches a block device.
 const work = mkdtempSync(join(process.env.BENCH_DISK_DIR ?? tmpdir(), "hearth-bench-disk-"));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function writeBytes(pid: number): number {
   const io = readFileSync(`/proc/${pid}/io`, "utf8");

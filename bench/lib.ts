@@ -4,6 +4,7 @@
  * Results also go to bench/results/<suite>.json so BENCHMARKS.md can be written from them.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { measure } from "mitata";
 
@@ -109,4 +110,25 @@ export async function latencies(samples: number, one: () => Promise<void>): Prom
     out.push((performance.now() - t0) * 1000);
   }
   return out.sort((a, b) => a - b);
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a child process to listen on). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Runs `script` again in a fresh process with `mode` as its argument (heap figures want a process of
+ * their own) and returns the JSON of its last stdout line.
+ */
+export function inChild<T>(script: string, mode: string): T {
+  const proc = Bun.spawnSync([process.execPath, "run", script, mode], { stderr: "inherit" });
+  const line = proc.stdout.toString().trim().split("\n").at(-1) ?? "{}";
+  return JSON.parse(line) as T;
 }

@@ -8,25 +8,14 @@
  *   BENCH_HEARTH_BIN      an already built hearth binary (else scripts/build.ts builds one)
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { figure, save } from "./lib.ts";
+import { figure, freePort, save } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SECONDS = Number(process.env.BENCH_MEMORY_SECONDS ?? 30);
 const WRK = Bun.which("wrk");
 const work = mkdtempSync(join(tmpdir(), "hearth-bench-mem-"));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const status = (pid: number, field: string) =>
   Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) / 1024;

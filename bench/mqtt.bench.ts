@@ -10,15 +10,14 @@
  *   plugin disabled (fresh child processes).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync } from "mqtt";
 import type { CoreRuntime } from "../src/runtime.ts";
 import type { PluginContext } from "../src/sdk/index.ts";
 import { startBroker } from "../test/helpers/mqtt.ts";
-import { figure, latencies, save } from "./lib.ts";
-import { runtimeWith } from "./runtime.ts";
+import { figure, freePort, latencies, save } from "./lib.ts";
+import { lightsPlugin, runtimeWith } from "./runtime.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 2000);
@@ -26,43 +25,6 @@ const mqttManifest = JSON.parse(readFileSync(join(ROOT, "plugins/mqtt/plugin.jso
 const demoManifest = JSON.parse(readFileSync(join(ROOT, "plugins/demo/plugin.json"), "utf8"));
 const mqttSource = { manifest: mqttManifest, load: () => import("../plugins/mqtt/index.ts") };
 const demoSource = { manifest: demoManifest, load: () => import("../plugins/demo/index.ts") };
-
-/** A plugin that hands its context out and announces `n` lights. */
-function driver(n: number, holder: { ctx?: PluginContext<unknown> }) {
-  return {
-    manifest: { name: "bench", version: "1.0.0" },
-    load: async () => ({
-      default: {
-        async onStart(ctx: PluginContext<unknown>) {
-          holder.ctx = ctx;
-          ctx.services.register("command", () => ({ ok: true }));
-          for (let i = 0; i < n; i++) {
-            await ctx.services.call("devices.announce", {
-              externalId: `l${i}`,
-              name: `Light ${i}`,
-              type: "light",
-              area: `room-${i % 20}`,
-              capabilities: ["on_off", "brightness", "color_temp"],
-              attributes: { manufacturer: "Bench", model: "L1" },
-            });
-            await ctx.services.call("devices.report", {
-              externalId: `l${i}`,
-              state: { on_off: false, brightness: 50, color_temp: 2700 },
-            });
-          }
-        },
-      },
-    }),
-  };
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 
 /** A broker for the run: mosquitto in its own process, or aedes in this one. */
 async function broker(): Promise<{ url: string; kind: string; stop: () => Promise<void> }> {
@@ -105,7 +67,7 @@ if (mode === "rss-on" || mode === "rss-off") {
   const url = Bun.argv[3] as string;
   const dir = mkdtempSync(join(tmpdir(), "hearth-bench-rss-"));
   try {
-    const rt = await runtimeWith(dir, [driver(200, {}), mqttSource], {
+    const rt = await runtimeWith(dir, [lightsPlugin(200, {}), mqttSource], {
       "plugins.mqtt.enabled": mode === "rss-on",
       "plugins.mqtt.config": { url, nodeId: "rss" },
     });
@@ -139,7 +101,7 @@ const scratch = () => {
 try {
   // ---- report → MQTT publish ----
   const holder: { ctx?: PluginContext<unknown> } = {};
-  const rt = await runtimeWith(scratch(), [driver(1, holder), mqttSource], {
+  const rt = await runtimeWith(scratch(), [lightsPlugin(1, holder), mqttSource], {
     "plugins.mqtt.config": { url: b.url, nodeId: "bench", qos: 0, discovery: { enabled: false } },
   });
   const ctx = holder.ctx as PluginContext<unknown>;

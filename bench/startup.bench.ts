@@ -5,11 +5,10 @@
  * measured alternately in the same run.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zodLocalesPlugin } from "../scripts/zod-locales-plugin.ts";
-import { figure, save } from "./lib.ts";
+import { figure, freePort, save } from "./lib.ts";
 
 const ROOT = join(import.meta.dir, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -69,16 +68,6 @@ function build(): { hearth: string; bare: string; hearthArm: string; bareArm: st
     hearthArm: join(work, "hearth-linux-arm64"),
     bareArm,
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function peakRssMiB(pid: number): number {

@@ -10,7 +10,6 @@
  *   own process (scripts/zstack-sim.ts), so its memory is not counted.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import manifest from "../plugins/zigbee/plugin.json" with { type: "json" };
@@ -22,7 +21,7 @@ import { builtinSource } from "../src/kernel/plugins/index.ts";
 import { CoreRuntime } from "../src/runtime.ts";
 import { startPtyPair } from "../test/helpers/socat.ts";
 import { attachPty, SIM_DEVICE_KINDS, ZnpStick } from "../test/zigbee/sim/index.ts";
-import { figure, save } from "./lib.ts";
+import { figure, freePort, save } from "./lib.ts";
 
 installSerialportShim();
 const ROOT = join(import.meta.dir, "..");
@@ -138,15 +137,6 @@ async function reportLatency(): Promise<void> {
 
 // ---- the compiled binary: start, network up, RSS ----
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN) / 1024;
 
